@@ -1,0 +1,37 @@
+"""Settings, with defaults. Each can be set by an environment variable ``NEWS_API_<NAME>``
+(for example ``NEWS_API_CONTENT_DIR=/srv/articles``); values are read as JSON when they
+parse as JSON, so ``NEWS_API_MAX_PAGE_SIZE=200`` is a number."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    # The content: a folder of markdown files, read recursively, never written to.
+    CONTENT_DIR = str(PROJECT_ROOT / "seeds")
+    # The build cache (outside the content folder); empty string: no cache.
+    CACHE_DIR = str(Path.home() / ".cache" / "news-content-api")
+    # Processes that parse seed files at build time; 0: one per core.
+    BUILD_WORKERS = 0
+    DEFAULT_PAGE_SIZE = 20
+    MAX_PAGE_SIZE = 100
+
+    # flask-smorest and the OpenAPI spec
+    API_TITLE = "News Content API"
+    API_VERSION = "0.1.0"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/static/"  # vendored: the docs work offline
+    OPENAPI_SWAGGER_UI_CONFIG = {"tryItOutEnabled": True, "displayRequestDuration": True}  # noqa: RUF012
+    API_SPEC_OPTIONS = {  # noqa: RUF012
+        "info": {
+            "description": "A read-only JSON API over a folder of news articles: list, filter, "
+            "sort and page articles, providers and topics. Every list has the same envelope "
+            "(`items`, `total`, `page`, `pageSize`, `totalPages`, `links`), a `Link` header "
+            "and `X-Total-Count`. Every error is an RFC 9457 problem document.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+    }

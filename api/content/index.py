@@ -1,0 +1,312 @@
+"""The immutable in-memory index every request reads.
+
+Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds:
+
+- every article's JSON in one ``bytes`` blob (the summary is a prefix of the full
+  article; related items are slices of it), so a response is assembled by slicing,
+  never by serializing, and forked workers share the blob's pages;
+- numpy arrays of the sortable and filterable values, one precomputed order per sort
+  (key, then id), and posting lists (article positions) per topic, provider, category
+  and type, so a query is a few vectorised operations whatever the page or the number
+  of matches;
+- providers and topics with their counts, each already serialized.
+
+Article positions are their rank by id. Nothing here changes after ``build``; a
+reload builds a new index and swaps it in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+
+from schemas.directory import ProviderSchema, TopicSchema
+from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS
+
+from .build import FolderContent
+from .seeds import ArticleRecord, Skipped
+
+_RELATED_OPEN = b',"related":['
+_RELATED_CLOSE = b"]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Which articles a list shows. Values within a field are OR-ed, fields AND-ed.
+
+    Ids, categories and types are compared lower-cased.
+    """
+
+    topics: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    published: bool | None = None
+    after: float | None = None  # inclusive, epoch seconds
+    before: float | None = None  # exclusive, epoch seconds
+    min_quality: float | None = None
+    min_heat: float | None = None
+    in_topic: str | None = None  # from the path: /topics/{id}/articles
+    in_provider: str | None = None  # from the path: /providers/{id}/articles
+
+
+def _json_array(parts: Iterable[bytes]) -> bytes:
+    return b"[" + b",".join(parts) + b"]"
+
+
+class Directory:
+    """Providers or topics: each entry serialized once, one order per sort."""
+
+    def __init__(self, entries: Sequence[dict], schema) -> None:
+        entries = sorted(entries, key=lambda e: e["id"])
+        self._json = [orjson.dumps(schema.dump(e)) for e in entries]
+        self._position = {e["id"]: i for i, e in enumerate(entries)}
+        names = [e["name"].casefold() for e in entries]
+        counts = [e["articleCount"] for e in entries]
+        n = len(entries)
+        by_name = sorted(range(n), key=lambda i: (names[i], i))
+        by_count = sorted(range(n), key=lambda i: (counts[i], i))
+        by_count_desc = sorted(range(n), key=lambda i: (-counts[i], i))
+        self._orders = {
+            "name": by_name,
+            "-name": by_name[::-1],
+            "articleCount": by_count,
+            "-articleCount": by_count_desc,
+        }
+        assert set(self._orders) == {f"{s}{k}" for k in DIRECTORY_SORTS for s in ("", "-")}
+
+    def __len__(self) -> int:
+        return len(self._json)
+
+    def __contains__(self, entry_id: str) -> bool:
+        return entry_id in self._position
+
+    def get_json(self, entry_id: str) -> bytes | None:
+        position = self._position.get(entry_id)
+        return None if position is None else self._json[position]
+
+    def page_json(self, sort: str, start: int, stop: int) -> bytes:
+        return _json_array(self._json[i] for i in self._orders[sort][start:stop])
+
+
+class ContentIndex:
+    """Everything the API serves, prepared for answering any query by slicing."""
+
+    def __init__(self, content: FolderContent) -> None:
+        self.version = content.version
+        self.root = content.root
+        self.built_at = dt.datetime.now(dt.UTC)
+        records, duplicates = _unique(content.records)
+        self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
+        records.sort(key=lambda r: r.id)
+        self._position = {r.id: i for i, r in enumerate(records)}
+        self._build_blob(records)
+        self._build_columns(records)
+        self.providers, self.topics = self._build_directories(records)
+
+    # -- building ---------------------------------------------------------
+
+    def _build_blob(self, records: list[ArticleRecord]) -> None:
+        url_to_id: dict[str, str] = {}
+        for r in records:
+            url_to_id.setdefault(r.web_url, r.id)
+        n = len(records)
+        start = np.zeros(n, np.int64)
+        summary_end = np.zeros(n, np.int64)
+        end = np.zeros(n, np.int64)
+        related_ptr = np.zeros(n + 1, np.int64)
+        related_bounds: list[tuple[int, int]] = []
+        parts: list[bytes] = []
+        offset = 0
+        for i, r in enumerate(records):
+            start[i] = offset
+            summary_end[i] = offset + len(r.summary)
+            offset = summary_end[i] + len(r.details) + len(_RELATED_OPEN)
+            parts += (r.summary, r.details, _RELATED_OPEN)
+            for k, item in enumerate(r.related):
+                if k:
+                    parts.append(b",")
+                    offset += 1
+                linked = url_to_id.get(item["webUrl"])
+                item_json = orjson.dumps({**item, "id": linked} if linked else item)
+                parts.append(item_json)
+                related_bounds.append((offset, offset + len(item_json)))
+                offset += len(item_json)
+            related_ptr[i + 1] = len(related_bounds)
+            parts.append(_RELATED_CLOSE)
+            offset += len(_RELATED_CLOSE)
+            end[i] = offset
+        self._blob = b"".join(parts)
+        assert len(self._blob) == offset
+        self._start, self._summary_end, self._end = start, summary_end, end
+        self._related_ptr = related_ptr
+        self._related_bounds = np.array(related_bounds, np.int64).reshape(-1, 2)
+
+    def _build_columns(self, records: list[ArticleRecord]) -> None:
+        n = len(records)
+        nan = float("nan")
+        self._published_ts = np.array(
+            [nan if r.published_ts is None else r.published_ts for r in records], np.float64
+        )
+        self._published = np.array(
+            [-1 if r.published is None else int(r.published) for r in records], np.int8
+        )
+        columns = {
+            "publishedDateTime": self._published_ts,
+            "quality": np.array([nan if r.quality is None else r.quality for r in records]),
+            "heat": np.array([nan if r.heat is None else r.heat for r in records]),
+            "title": _ranks([(r.title.casefold(), r.title) for r in records]),
+        }
+        self._columns = columns
+        position = np.arange(n)
+        self._orders: dict[str, np.ndarray] = {}
+        for key in ARTICLE_SORTS:
+            values = columns[key].astype(np.float64)
+            # lexsort sorts by the last key first; NaN (no value) sorts last both ways.
+            self._orders[key] = np.lexsort((position, values)).astype(np.int32)
+            self._orders[f"-{key}"] = np.lexsort((position, -values)).astype(np.int32)
+        self._postings = {
+            "topics": _postings((i, t[0]) for i, r in enumerate(records) for t in r.topics),
+            "providers": _postings((i, r.provider[0]) for i, r in enumerate(records) if r.provider),
+            "categories": _postings(
+                (i, r.category.lower()) for i, r in enumerate(records) if r.category
+            ),
+            "types": _postings((i, r.type.lower()) for i, r in enumerate(records) if r.type),
+        }
+
+    def _build_directories(self, records: list[ArticleRecord]) -> tuple[Directory, Directory]:
+        def entries(postings: dict[str, np.ndarray], names: dict[str, Counter]) -> list[dict]:
+            out = []
+            for entry_id, positions in postings.items():
+                latest = np.nanmax(self._published_ts[positions], initial=-np.inf)
+                out.append(
+                    {
+                        "id": entry_id,
+                        "name": names[entry_id].most_common(1)[0][0],
+                        "articleCount": len(positions),
+                        "latestPublishedDateTime": dt.datetime.fromtimestamp(latest, dt.UTC)
+                        if np.isfinite(latest)
+                        else None,
+                    }
+                )
+            return out
+
+        provider_names: dict[str, Counter] = defaultdict(Counter)
+        topic_names: dict[str, Counter] = defaultdict(Counter)
+        for r in records:
+            if r.provider:
+                provider_names[r.provider[0]][r.provider[1]] += 1
+            for topic_id, name in r.topics:
+                topic_names[topic_id][name] += 1
+        providers = entries(self._postings["providers"], provider_names)
+        for p in providers:
+            p["domain"] = p["id"]
+        topics = entries(self._postings["topics"], topic_names)
+        return Directory(providers, ProviderSchema()), Directory(topics, TopicSchema())
+
+    # -- reading ----------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._start)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._position
+
+    def article_json(self, article_id: str) -> bytes | None:
+        """The whole article (``ArticleSchema``), or None if there is no such id."""
+        i = self._position.get(article_id)
+        return None if i is None else self._blob[self._start[i] : self._end[i]]
+
+    def related_json(self, article_id: str, start: int, stop: int) -> tuple[bytes, int] | None:
+        """A page of an article's related items as a JSON array, and how many it has."""
+        i = self._position.get(article_id)
+        if i is None:
+            return None
+        first, last = self._related_ptr[i], self._related_ptr[i + 1]
+        bounds = self._related_bounds[first:last][start:stop].tolist()
+        return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
+
+    def select(self, flt: ArticleFilter, sort: str) -> np.ndarray:
+        """Positions of the matching articles, in ``sort`` order."""
+        order = self._orders[sort]
+        mask = self._mask(flt)
+        return order if mask is None else order[mask[order]]
+
+    def summaries_json(self, positions: np.ndarray) -> bytes:
+        """The articles at ``positions`` as a JSON array of ``ArticleSummarySchema``."""
+        if not len(positions):
+            return b"[]"
+        blob = self._blob
+        bounds = zip(
+            self._start[positions].tolist(), self._summary_end[positions].tolist(), strict=True
+        )
+        return b"[" + b"},".join(blob[a:b] for a, b in bounds) + b"}]"
+
+    def _mask(self, flt: ArticleFilter) -> np.ndarray | None:
+        """A boolean array over positions, or None when nothing is filtered."""
+        masks: list[np.ndarray] = []
+        n = len(self)
+        groups = [
+            (self._postings["topics"], flt.topics),
+            (self._postings["providers"], flt.providers),
+            (self._postings["categories"], flt.categories),
+            (self._postings["types"], flt.types),
+            (self._postings["topics"], (flt.in_topic,) if flt.in_topic else ()),
+            (self._postings["providers"], (flt.in_provider,) if flt.in_provider else ()),
+        ]
+        for postings, values in groups:
+            if values:
+                m = np.zeros(n, np.bool_)
+                for value in values:
+                    if (positions := postings.get(value)) is not None:
+                        m[positions] = True
+                masks.append(m)
+        if flt.published is not None:
+            masks.append(self._published == int(flt.published))
+        ts = self._published_ts
+        if flt.after is not None:
+            masks.append(ts >= flt.after)
+        if flt.before is not None:
+            masks.append(ts < flt.before)
+        if flt.min_quality is not None:
+            masks.append(self._columns["quality"] >= flt.min_quality)
+        if flt.min_heat is not None:
+            masks.append(self._columns["heat"] >= flt.min_heat)
+        if not masks:
+            return None
+        mask = masks[0]
+        for m in masks[1:]:
+            mask &= m
+        return mask
+
+
+def _unique(records: list[ArticleRecord]) -> tuple[list[ArticleRecord], list[Skipped]]:
+    """Keep the first record of each id (in file order); report the others."""
+    first: dict[str, str] = {}
+    kept, duplicates = [], []
+    for r in records:
+        if r.id in first:
+            duplicates.append(Skipped(r.path, f"duplicate id '{r.id}' (also in {first[r.id]})"))
+        else:
+            first[r.id] = r.path
+            kept.append(r)
+    return kept, duplicates
+
+
+def _ranks(keys: list[tuple]) -> np.ndarray:
+    """Each key's rank in sorted order (equal keys share a rank)."""
+    distinct = sorted(set(keys))
+    rank = {k: i for i, k in enumerate(distinct)}
+    return np.array([rank[k] for k in keys], np.int64)
+
+
+def _postings(pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
+    lists: dict[str, list[int]] = defaultdict(list)
+    for position, value in pairs:
+        lists[value].append(position)
+    return {value: np.unique(np.array(p, np.int32)) for value, p in lists.items()}

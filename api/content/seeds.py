@@ -1,0 +1,185 @@
+"""Find content files and read one into an :class:`ArticleRecord`.
+
+Reading a file does all the per-article work once: parse the front matter, validate it
+with :class:`schemas.seed.SeedSchema`, and dump it with
+:class:`schemas.article.ArticleSchema` into the JSON bytes the API sends. The record is
+plain data (it crosses process boundaries and goes into the build cache).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import frontmatter
+import marshmallow as ma
+import orjson
+import yaml
+
+from schemas.article import ArticleSchema, ArticleSummarySchema
+from schemas.seed import URL_SAFE_ID, SeedSchema, slugify
+
+SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+_SEED_SCHEMA = SeedSchema()
+_ARTICLE_SCHEMA = ArticleSchema()
+SUMMARY_FIELDS = tuple(ArticleSummarySchema().dump_fields)
+DETAIL_FIELDS = tuple(f for f in _ARTICLE_SCHEMA.dump_fields if f not in SUMMARY_FIELDS)
+assert DETAIL_FIELDS[-1] == "related", "related must stay the last field of ArticleSchema"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRecord:
+    """One article, read and serialized; what the index is built from.
+
+    ``summary`` is the JSON of :class:`ArticleSummarySchema` without its closing brace;
+    ``details`` continues it with the other fields of :class:`ArticleSchema` up to
+    ``related`` (starting with a comma). ``related`` holds the dumped related items,
+    whose ``id`` the index fills in once it knows every article's URL.
+    """
+
+    path: str  # relative to the content folder, for reports
+    id: str
+    web_url: str
+    summary: bytes
+    details: bytes
+    related: tuple[dict, ...]
+    published_ts: float | None
+    quality: float | None
+    heat: float | None
+    title: str
+    category: str | None
+    type: str | None
+    published: bool | None
+    provider: tuple[str, str] | None  # (id, name)
+    topics: tuple[tuple[str, str], ...]  # ((id, name), ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def iter_content_files(root: Path) -> Iterator[Path]:
+    """Every content file under ``root``, recursively, in a stable order.
+
+    Hidden files and folders are passed over; symbolic links are not followed, so
+    nothing outside the content folder is read.
+    """
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder, name)
+            if not name.startswith(".") and path.suffix.lower() in SUFFIXES:
+                yield path
+
+
+def read_article(path: Path, root: Path) -> ArticleRecord | Skipped:
+    """Read one content file; never raises for bad content."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        if path.is_symlink():
+            return Skipped(rel, "is a symbolic link; links are not followed")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Skipped(rel, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Skipped(rel, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except OSError as exc:
+        return Skipped(rel, f"cannot be read ({exc.strerror or exc})")
+    return parse_article(text, rel)
+
+
+def parse_article(text: str, rel: str) -> ArticleRecord | Skipped:
+    """Parse, validate and serialize one file's text (``rel`` names it in reports)."""
+    try:
+        meta, body = _front_matter(text)
+    except ValueError as exc:
+        return Skipped(rel, str(exc))
+    try:
+        article = _SEED_SCHEMA.load({**meta, "body": body})
+    except ma.ValidationError as exc:
+        return Skipped(rel, f"invalid front matter: {_describe(exc.messages)}")
+    article["id"] = article["id"] or _id_from_file_name(rel)
+    if not article["id"]:
+        return Skipped(rel, "no URL-safe id: set `id` in the front matter or rename the file")
+    try:
+        return _record(article, rel)
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp out of range
+        return Skipped(rel, f"cannot be indexed ({_one_line(exc)})")
+
+
+def _front_matter(text: str) -> tuple[dict, str]:
+    if not frontmatter.checks(text):
+        raise ValueError("no YAML front matter (the file must start with a '---' line)")
+    try:
+        meta, body = frontmatter.parse(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"front matter is not valid YAML ({_one_line(exc)})") from None
+    except RecursionError:
+        raise ValueError("front matter is nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date Python cannot hold
+        raise ValueError(
+            f"front matter has a value that cannot be read ({_one_line(exc)})"
+        ) from None
+    if not isinstance(meta, dict) or not meta:
+        raise ValueError("front matter is not a mapping of fields")
+    return meta, body
+
+
+def _id_from_file_name(rel: str) -> str:
+    stem = Path(rel).stem
+    if URL_SAFE_ID.match(stem):
+        return stem
+    return slugify(stem)[:200]
+
+
+def _record(article: dict, rel: str) -> ArticleRecord:
+    full = _ARTICLE_SCHEMA.dump(article)
+    summary = orjson.dumps({k: full[k] for k in SUMMARY_FIELDS})[:-1]
+    details = orjson.dumps({k: full[k] for k in DETAIL_FIELDS[:-1]})
+    provider = article["provider"]
+    published_at = article["publishedDateTime"]
+    return ArticleRecord(
+        path=rel,
+        id=article["id"],
+        web_url=article["webUrl"],
+        summary=summary,
+        details=b"," + details[1:-1],
+        related=tuple(full["related"]),
+        published_ts=published_at.timestamp() if published_at else None,
+        quality=article["quality"],
+        heat=article["heat"],
+        title=article["title"],
+        category=article["category"],
+        type=article["type"],
+        published=article["published"],
+        provider=(provider["id"], provider["name"]) if provider else None,
+        topics=tuple((t["id"], t["name"]) for t in article["topics"]),
+    )
+
+
+def _describe(messages: dict | list | str, prefix: str = "") -> str:
+    """Flatten marshmallow's nested messages: ``quality: Not a valid number.``"""
+    if isinstance(messages, dict):
+        return "; ".join(
+            _describe(v, f"{prefix}{k}." if prefix or k else "") for k, v in messages.items()
+        )
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return f"{prefix.rstrip('.')}: {' '.join(messages)}" if prefix else " ".join(messages)
+    return "; ".join(_describe(m, prefix) for m in messages)
+
+
+def _one_line(exc: Exception) -> str:
+    return re.sub(r"\s+", " ", str(exc)).strip()[:300]

@@ -1,0 +1,97 @@
+"""``/providers`` and ``/topics``: the same three operations over two directories.
+
+``kind`` is ``"provider"`` or ``"topic"``: it picks the index's directory and names the
+blueprint, its paths and its messages.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import abort
+
+from schemas.examples import ARTICLE_PAGE_EXAMPLE, directory_examples
+from schemas.pages import ArticlePageSchema
+from schemas.query import DirectoryQueryArgsSchema
+
+from ..content.index import ContentIndex, Directory
+from ..listing import LIST_HEADERS, json_response, page_bounds, page_response
+from ..smorest import Blueprint
+from ..store import current_index
+from .articles import ARTICLE_QUERY, article_list
+
+Kind = Literal["provider", "topic"]
+DIRECTORY_QUERY = DirectoryQueryArgsSchema()
+
+
+def _directory(index: ContentIndex, kind: Kind) -> Directory:
+    return index.providers if kind == "provider" else index.topics
+
+
+def directory_blueprint(
+    kind: Kind,
+    *,
+    description: str,
+    example_id: str,
+    entry_schema: type[ma.Schema],
+    page_schema: type[ma.Schema],
+) -> Blueprint:
+    """The blueprint of ``/{kind}s``: list, get one, list its articles."""
+    blp = Blueprint(f"{kind}s", __name__, url_prefix=f"/{kind}s", description=description)
+    id_param = {
+        "in": "path",
+        "name": "entry_id",
+        "description": f"The {kind}'s id.",
+        "example": example_id,
+    }
+    entry_example, page_example = directory_examples(kind)
+
+    @blp.route("")
+    class Entries(MethodView):
+        @blp.doc(
+            summary=f"List {kind}s",
+            description="Sorted by name unless `sort` says otherwise "
+            "(`-articleCount`: the biggest first).",
+        )
+        @blp.arguments(DIRECTORY_QUERY, location="query")
+        @blp.response(200, page_schema, headers=LIST_HEADERS, example=page_example)
+        def get(self, query):
+            entries = _directory(current_index(), kind)
+            start, stop = page_bounds(query)
+            return page_response(entries.page_json(query["sort"], start, stop), len(entries), query)
+
+    @blp.route("/<entry_id>", parameters=[id_param])
+    class Entry(MethodView):
+        @blp.doc(summary=f"Get one {kind}")
+        @blp.response(200, entry_schema, example=entry_example)
+        @blp.alt_response(404, description=f"No {kind} has this id.")
+        def get(self, entry_id):
+            body = _directory(current_index(), kind).get_json(entry_id.lower())
+            if body is None:
+                _not_found(kind, entry_id)
+            return json_response(body)
+
+    @blp.route("/<entry_id>/articles", parameters=[id_param])
+    class EntryArticles(MethodView):
+        @blp.doc(
+            summary=f"List a {kind}'s articles",
+            description="The same filters, sorts and pages as `GET /articles`, "
+            f"within this {kind}.",
+        )
+        @blp.arguments(ARTICLE_QUERY, location="query")
+        @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+        @blp.alt_response(404, description=f"No {kind} has this id.")
+        def get(self, query, entry_id) -> Response:
+            index = current_index()
+            if entry_id.lower() not in _directory(index, kind):
+                _not_found(kind, entry_id)
+            return article_list(index, query, **{f"in_{kind}": entry_id.lower()})
+
+    return blp
+
+
+def _not_found(kind: Kind, entry_id: str) -> None:
+    abort(404, message=f"No {kind} has the id '{entry_id}'.")

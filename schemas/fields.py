@@ -1,0 +1,78 @@
+"""Custom fields shared by the seed, response and query schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+
+UTC = dt.UTC
+
+
+def to_utc(value: dt.datetime) -> dt.datetime:
+    """A timezone-aware UTC datetime; a naive value is taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def rfc3339(value: dt.datetime) -> str:
+    """``2021-06-17T17:16:00Z``: RFC 3339, UTC, ``Z`` suffix."""
+    return to_utc(value).isoformat().replace("+00:00", "Z")
+
+
+class Timestamp(ma.fields.DateTime):
+    """An RFC 3339 UTC timestamp.
+
+    Reads what YAML and people write: datetimes (YAML parses unquoted ones itself),
+    dates (midnight UTC) and ISO 8601 strings. A value without a timezone is UTC.
+    Always sends ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
+    """
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return to_utc(value)
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+        if isinstance(value, str):
+            try:
+                return to_utc(dt.datetime.fromisoformat(value.strip()))
+            except ValueError:
+                pass
+        raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+
+    def _serialize(self, value: dt.datetime | None, attr, obj, **kwargs) -> str | None:
+        return None if value is None else rfc3339(value)
+
+
+class DateOrTimestamp(ma.fields.String):
+    """A query bound: a date (``2021-06-17``) or an RFC 3339 date-time.
+
+    Loads to ``(datetime, date_only)`` so the caller can treat a bare date as the
+    whole day.
+    """
+
+    default_error_messages = {  # noqa: RUF012 (marshmallow merges these per class)
+        "invalid": "Not a valid date (YYYY-MM-DD) or date-time (RFC 3339).",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs) -> tuple[dt.datetime, bool]:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                return dt.datetime(day.year, day.month, day.day, tzinfo=UTC), True
+            return to_utc(dt.datetime.fromisoformat(text)), False
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+
+
+class Score(ma.fields.Float):
+    """A number such as quality or heat; sent as an integer when it is whole (39, not 39.0)."""
+
+    def _serialize(self, value, attr, obj, **kwargs) -> int | float | None:
+        if value is None:
+            return None
+        number = float(value)
+        return int(number) if number.is_integer() else number

@@ -1,0 +1,171 @@
+"""The query parameters each operation accepts.
+
+Every parameter is checked: an unknown one (a typo) or a single-valued one given twice
+is a 400 that names it, so nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+
+from .fields import DateOrTimestamp
+
+MAX_PAGE = 1_000_000_000
+ARTICLE_SORTS = ("publishedDateTime", "quality", "heat", "title")
+DIRECTORY_SORTS = ("name", "articleCount")
+
+
+def _sorts(keys: tuple[str, ...]) -> list[str]:
+    return [f"{sign}{key}" for key in keys for sign in ("", "-")]
+
+
+class QueryArgsSchema(ma.Schema):
+    """Base of every query schema: rejects unknown and repeated parameters."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.pre_load
+    def check_names(self, data: Any, **kwargs) -> Any:
+        raw = getattr(data, "data", data)  # webargs passes a MultiDictProxy
+        fields = {f.data_key or name: f for name, f in self.load_fields.items()}
+        errors: dict[str, list[str]] = {}
+        for name in raw:
+            field = fields.get(name)
+            if field is None:
+                close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                errors[name] = [f"Unknown parameter.{hint} Known: {', '.join(sorted(fields))}."]
+            elif not isinstance(field, ma.fields.List) and len(raw.getlist(name)) > 1:
+                errors[name] = ["Given more than once; it takes one value."]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
+
+
+class PaginationArgsSchema(QueryArgsSchema):
+    page = ma.fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "Page number, from 1. A page past the end is empty."},
+    )
+    pageSize = ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=1),
+        metadata={
+            "description": "Items per page: 20 unless given, at most 100 "
+            "(server settings `NEWS_API_DEFAULT_PAGE_SIZE`, `NEWS_API_MAX_PAGE_SIZE`)."
+        },
+    )
+
+    @ma.validates_schema
+    def page_size_within_limit(self, data: dict[str, Any], **kwargs) -> None:
+        limit = current_app.config["MAX_PAGE_SIZE"]
+        if (data.get("pageSize") or 0) > limit:
+            raise ma.ValidationError(f"Must be at most {limit}.", "pageSize")
+
+    @ma.post_load
+    def default_page_size(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        if data.get("pageSize") is None:
+            data["pageSize"] = current_app.config["DEFAULT_PAGE_SIZE"]
+        return data
+
+
+def _id_list(what: str) -> ma.fields.List:
+    return ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=300)),
+        load_default=list,
+        metadata={
+            "description": f"Only articles with this {what}. Repeat the parameter or separate "
+            "values with commas to match any of them."
+        },
+    )
+
+
+class ArticleQueryArgsSchema(PaginationArgsSchema):
+    """Filters, sort and page of an article list. Filters combine with AND."""
+
+    topic = _id_list("topic id (`computer-vision`)")
+    provider = _id_list("provider id (its domain, `voanews.com`)")
+    category = _id_list("category (`news`)")
+    type = _id_list("type (`article`)")
+    published = ma.fields.Boolean(
+        metadata={"description": "Only articles whose `published` flag is this value."}
+    )
+    from_ = DateOrTimestamp(
+        data_key="from",
+        metadata={
+            "description": "Published at or after this date (`2021-06-01`, from midnight UTC) "
+            "or date-time (RFC 3339).",
+            "example": "2021-06-01",
+        },
+    )
+    to = DateOrTimestamp(
+        metadata={
+            "description": "Published at or before this date (the whole day, UTC) or date-time.",
+            "example": "2021-06-30",
+        }
+    )
+    minQuality = ma.fields.Float(
+        validate=ma.validate.Range(min=-1e12, max=1e12),
+        metadata={"description": "Only articles with at least this quality."},
+    )
+    minHeat = ma.fields.Float(
+        validate=ma.validate.Range(min=-1e12, max=1e12),
+        metadata={"description": "Only articles with at least this heat."},
+    )
+    sort = ma.fields.String(
+        load_default="-publishedDateTime",
+        validate=ma.validate.OneOf(_sorts(ARTICLE_SORTS)),
+        metadata={
+            "description": "Sort key; `-` for descending. Ties go by id, so pages never overlap. "
+            "Articles without the key come last either way."
+        },
+    )
+
+    @ma.post_load
+    def as_filter(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        """Split comma lists, fold case, and turn dates into timestamp bounds."""
+        after = before = None
+        if "from_" in data:
+            after = data.pop("from_")[0].timestamp()
+        if "to" in data:
+            to, date_only = data.pop("to")
+            before = (to + dt.timedelta(days=1)).timestamp() if date_only else to.timestamp() + 1e-6
+        data["filter"] = {
+            "topics": _split(data.pop("topic")),
+            "providers": _split(data.pop("provider")),
+            "categories": _split(data.pop("category")),
+            "types": _split(data.pop("type")),
+            "published": data.pop("published", None),
+            "after": after,
+            "before": before,
+            "min_quality": data.pop("minQuality", None),
+            "min_heat": data.pop("minHeat", None),
+        }
+        return data
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    """``["a,B", "c"]`` → ``("a", "b", "c")``: values are compared lower-cased."""
+    out = (v.strip().lower() for value in values for v in value.split(","))
+    return tuple(dict.fromkeys(v for v in out if v))
+
+
+class DirectoryQueryArgsSchema(PaginationArgsSchema):
+    """Sort and page of the providers or topics list."""
+
+    sort = ma.fields.String(
+        load_default="name",
+        validate=ma.validate.OneOf(_sorts(DIRECTORY_SORTS)),
+        metadata={"description": "`name` (A-Z) or `articleCount`; `-` for descending."},
+    )
+
+
+class RelatedQueryArgsSchema(PaginationArgsSchema):
+    """Page of an article's related items."""
