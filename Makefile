@@ -1,0 +1,28 @@
+# The two commands of the README: `make serve` and `make test`. Each sets up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test lint openapi bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+serve: $(BIN)/.installed  ## serve ./seeds on http://127.0.0.1:8000
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(BIN)/.installed  ## lint, then the test suite
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+openapi: $(BIN)/.installed  ## regenerate openapi.yaml from the app
+	$(BIN)/flask --app wsgi openapi write --format yaml openapi.yaml
+
+bench: $(BIN)/.installed  ## the benchmark (see bench/README.md)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV)
