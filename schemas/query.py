@@ -59,7 +59,8 @@ class PaginationArgsSchema(QueryArgsSchema):
         validate=ma.validate.Range(min=1),
         metadata={
             "description": "Items per page: 20 unless given, at most 100 "
-            "(server settings `NEWS_API_DEFAULT_PAGE_SIZE`, `NEWS_API_MAX_PAGE_SIZE`)."
+            "(server settings `NEWS_API_DEFAULT_PAGE_SIZE`, `NEWS_API_MAX_PAGE_SIZE`).",
+            "example": 20,
         },
     )
 
@@ -76,13 +77,14 @@ class PaginationArgsSchema(QueryArgsSchema):
         return data
 
 
-def _id_list(what: str) -> ma.fields.List:
+def _id_list(what: str, example: str) -> ma.fields.List:
     return ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=300)),
+        ma.fields.String(validate=ma.validate.Length(max=300)),
         load_default=list,
         metadata={
             "description": f"Only articles with this {what}. Repeat the parameter or separate "
-            "values with commas to match any of them."
+            "values with commas to match any of them; empty values are ignored.",
+            "example": [example],
         },
     )
 
@@ -90,12 +92,15 @@ def _id_list(what: str) -> ma.fields.List:
 class ArticleQueryArgsSchema(PaginationArgsSchema):
     """Filters, sort and page of an article list. Filters combine with AND."""
 
-    topic = _id_list("topic id (`computer-vision`)")
-    provider = _id_list("provider id (its domain, `voanews.com`)")
-    category = _id_list("category (`news`)")
-    type = _id_list("type (`article`)")
+    topic = _id_list("topic id", "computer-vision")
+    provider = _id_list("provider id (its domain)", "voanews.com")
+    category = _id_list("category", "news")
+    type = _id_list("type", "article")
     published = ma.fields.Boolean(
-        metadata={"description": "Only articles whose `published` flag is this value."}
+        metadata={
+            "description": "Only articles whose `published` flag is this value.",
+            "example": True,
+        }
     )
     from_ = DateOrTimestamp(
         data_key="from",
@@ -113,11 +118,11 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
     )
     minQuality = ma.fields.Float(
         validate=ma.validate.Range(min=-1e12, max=1e12),
-        metadata={"description": "Only articles with at least this quality."},
+        metadata={"description": "Only articles with at least this quality.", "example": 30},
     )
     minHeat = ma.fields.Float(
         validate=ma.validate.Range(min=-1e12, max=1e12),
-        metadata={"description": "Only articles with at least this heat."},
+        metadata={"description": "Only articles with at least this heat.", "example": 10},
     )
     sort = ma.fields.String(
         load_default="-publishedDateTime",

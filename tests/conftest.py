@@ -20,7 +20,12 @@ def make_app(tmp_path: Path):
 
     def make(content: Path, **config):
         return create_app(
-            {"TESTING": True, "CONTENT_DIR": str(content), "CACHE_DIR": str(tmp_path / "cache"), **config}
+            {
+                "TESTING": True,
+                "CONTENT_DIR": str(content),
+                "CACHE_DIR": str(tmp_path / "cache"),
+                **config,
+            }
         )
 
     return make

@@ -9,7 +9,11 @@ from typing import Any
 import yaml
 
 TOPICS = ["AI", "Computer Vision", "Climate Change", "Élections"]
-PROVIDERS = [("Voice of America", "voanews.com"), ("Tech Daily", "techdaily.com"), ("Le Monde", "lemonde.fr")]
+PROVIDERS = [
+    ("Voice of America", "voanews.com"),
+    ("Tech Daily", "techdaily.com"),
+    ("Le Monde", "lemonde.fr"),
+]
 
 
 def write_seed(folder: Path, name: str, body: str = "", **fields: Any) -> Path:
@@ -37,7 +41,9 @@ def article_fields(i: int, **overrides: Any) -> dict[str, Any]:
         "published": i % 4 != 0,
         "provider": {"name": name, "domain": domain},
         "topics": [TOPICS[i % len(TOPICS)], TOPICS[(i + 1) % len(TOPICS)]],
-        "images": [{"url": f"https://img.example/{i}.jpg", "width": 640, "height": 480, "isCached": True}],
+        "images": [
+            {"url": f"https://img.example/{i}.jpg", "width": 640, "height": 480, "isCached": True}
+        ],
         "related": [],
         "secured": "c2VjcmV0",
     }
@@ -52,10 +58,19 @@ def write_corpus(folder: Path, count: int) -> Path:
         related = []
         if i == 0 and count > 1:
             related = [
-                {"title": "Story 01 about robots", "webUrl": article_fields(1)["webUrl"], "quality": 5},
+                {
+                    "title": "Story 01 about robots",
+                    "webUrl": article_fields(1)["webUrl"],
+                    "quality": 5,
+                },
                 {"title": "Elsewhere", "webUrl": "https://elsewhere.example/x", "excerpt": "Away."},
             ]
-        write_seed(folder, f"a{i:02d}.md", body=f"Body of *story* {i}.\n", **article_fields(i, related=related))
+        write_seed(
+            folder,
+            f"a{i:02d}.md",
+            body=f"Body of *story* {i}.\n",
+            **article_fields(i, related=related),
+        )
     return folder
 
 

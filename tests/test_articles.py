@@ -36,8 +36,15 @@ def test_list_is_newest_first_with_envelope(client):
 def test_list_items_are_summaries_without_secrets(client):
     item = client.get("/articles?pageSize=1&sort=publishedDateTime").get_json()["items"][0]
     assert item["id"] == "a00"
-    assert item["provider"] == {"id": "voanews.com", "name": "Voice of America", "domain": "voanews.com"}
-    assert item["topics"] == [{"id": "ai", "name": "AI"}, {"id": "computer-vision", "name": "Computer Vision"}]
+    assert item["provider"] == {
+        "id": "voanews.com",
+        "name": "Voice of America",
+        "domain": "voanews.com",
+    }
+    assert item["topics"] == [
+        {"id": "ai", "name": "AI"},
+        {"id": "computer-vision", "name": "Computer Vision"},
+    ]
     assert item["image"]["url"] == "https://img.example/0.jpg"
     assert item["publishedDateTime"] == "2021-01-01T00:00:00Z"
     assert item["relatedCount"] == 2
@@ -158,7 +165,9 @@ def test_related_items_paginated(client):
     assert empty["items"] == [] and empty["total"] == 0 and empty["totalPages"] == 0
 
 
-@pytest.mark.parametrize("path", ["/articles/nope", "/articles/nope/related", "/articles/..%2F..%2Fetc"])
+@pytest.mark.parametrize(
+    "path", ["/articles/nope", "/articles/nope/related", "/articles/..%2F..%2Fetc"]
+)
 def test_unknown_article_is_404(client, path):
     doc = assert_problem(client.get(path), 404)
     assert "/work" not in doc["detail"]

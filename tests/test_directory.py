@@ -23,7 +23,10 @@ def test_providers_sorted_by_name_with_counts(client):
 def test_topics_sorted_by_count_then_id(client):
     body = client.get("/topics?sort=-articleCount").get_json()
     assert [(t["id"], t["articleCount"]) for t in body["items"]] == [
-        ("computer-vision", 16), ("ai", 15), ("climate-change", 15), ("elections", 14)
+        ("computer-vision", 16),
+        ("ai", 15),
+        ("climate-change", 15),
+        ("elections", 14),
     ]
     names = [t["name"] for t in client.get("/topics?sort=-name").get_json()["items"]]
     assert names == ["Élections", "Computer Vision", "Climate Change", "AI"]
@@ -31,8 +34,12 @@ def test_topics_sorted_by_count_then_id(client):
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("/providers/voanews.com", "Voice of America"), ("/providers/VOANEWS.com", "Voice of America"),
-     ("/topics/computer-vision", "Computer Vision"), ("/topics/elections", "Élections")],
+    [
+        ("/providers/voanews.com", "Voice of America"),
+        ("/providers/VOANEWS.com", "Voice of America"),
+        ("/topics/computer-vision", "Computer Vision"),
+        ("/topics/elections", "Élections"),
+    ],
 )
 def test_get_one(client, path, expected):
     assert client.get(path).get_json()["name"] == expected
@@ -40,7 +47,9 @@ def test_get_one(client, path, expected):
 
 def test_entry_articles_take_the_article_filters(client):
     body = client.get("/topics/ai/articles?provider=voanews.com&sort=publishedDateTime").get_json()
-    assert [a["id"] for a in body["items"]] == [f"a{i:02d}" for i in range(30) if i % 4 in (0, 3) and i % 3 == 0]
+    assert [a["id"] for a in body["items"]] == [
+        f"a{i:02d}" for i in range(30) if i % 4 in (0, 3) and i % 3 == 0
+    ]
     assert body["links"]["self"].split("?")[0].endswith("/topics/ai/articles")
     voa = client.get("/providers/voanews.com/articles?pageSize=100").get_json()
     assert voa["total"] == 10
@@ -48,7 +57,8 @@ def test_entry_articles_take_the_article_filters(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["/providers/nope.example", "/topics/nope", "/topics/nope/articles", "/providers/x/articles"]
+    "path",
+    ["/providers/nope.example", "/topics/nope", "/topics/nope/articles", "/providers/x/articles"],
 )
 def test_unknown_entry_is_404(client, path):
     assert_problem(client.get(path), 404)

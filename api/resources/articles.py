@@ -55,7 +55,7 @@ class Articles(MethodView):
 @blp.route("/<article_id>", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class Article(MethodView):
     @blp.response(200, ArticleSchema, example=ARTICLE_EXAMPLE)
-    @blp.alt_response(404, description="No article has this id.")
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id):
         """Get one article
 
@@ -72,7 +72,7 @@ class Article(MethodView):
 class RelatedItems(MethodView):
     @blp.arguments(RELATED_QUERY, location="query")
     @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS, example=RELATED_PAGE_EXAMPLE)
-    @blp.alt_response(404, description="No article has this id.")
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List an article's related items
 

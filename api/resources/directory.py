@@ -65,9 +65,12 @@ def directory_blueprint(
 
     @blp.route("/<entry_id>", parameters=[id_param])
     class Entry(MethodView):
-        @blp.doc(summary=f"Get one {kind}")
+        @blp.doc(
+            summary=f"Get one {kind}",
+            description=f"The {kind} with its article count and newest article's date.",
+        )
         @blp.response(200, entry_schema, example=entry_example)
-        @blp.alt_response(404, description=f"No {kind} has this id.")
+        @blp.alt_response(404, response="NOT_FOUND")
         def get(self, entry_id):
             body = _directory(current_index(), kind).get_json(entry_id.lower())
             if body is None:
@@ -83,7 +86,7 @@ def directory_blueprint(
         )
         @blp.arguments(ARTICLE_QUERY, location="query")
         @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
-        @blp.alt_response(404, description=f"No {kind} has this id.")
+        @blp.alt_response(404, response="NOT_FOUND")
         def get(self, query, entry_id) -> Response:
             index = current_index()
             if entry_id.lower() not in _directory(index, kind):

@@ -1,0 +1,187 @@
+"""Reading content: liberal in what it reads, bad files skipped and reported, nothing written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import article_fields, write_corpus, write_seed
+
+from api import create_app
+from api.content.build import ContentFolderError, read_folder
+from api.content.seeds import ArticleRecord, parse_article
+
+SHARED_SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_31537b93d5a29298.txt"
+
+
+def test_the_bundled_seed_reads_in_full():
+    record = parse_article(SHARED_SEED.read_text("utf-8"), "000_31537b93d5a29298.txt")
+    assert isinstance(record, ArticleRecord)
+    assert record.id == "000_31537b93d5a29298"
+    assert record.provider == ("voanews.com", "Voice of America")
+    assert record.topics == (("computer-vision", "Computer Vision"), ("ai", "AI"))
+    assert len(record.related) == 2 and b"secured" not in record.summary + record.details
+
+
+BAD = {
+    "no-front-matter.md": ("Just text.\n", "no YAML front matter"),
+    "bad-yaml.md": ("---\ntitle: [unclosed\n---\n", "not valid YAML"),
+    "list.md": ("---\n- a\n- b\n---\n", "not a mapping"),
+    "no-title.md": (None, "title: Missing data for required field."),
+    "no-url.md": (None, "webUrl: Missing data for required field."),
+    "quality-high.md": (None, "quality: Not a valid number."),
+    "date-yesterday.md": (None, "publishedDateTime: Not a valid datetime."),
+    "date-huge.md": (
+        "---\ntitle: T\nwebUrl: https://x.example/1\npublishedDateTime: 99999-01-01\n---\n",
+        "publishedDateTime",
+    ),
+    "image-width.md": (None, "images.0.width: Not a valid integer."),
+    "related-no-url.md": (None, "related.0.webUrl: Missing data for required field."),
+    "bad-id.md": (None, "id: Not a URL-safe id."),
+}
+
+
+def _bad_fields(name: str, i: int) -> dict:
+    fields = article_fields(1, webUrl=f"https://bad.example/{i}")
+    match name:
+        case "no-title.md":
+            del fields["title"]
+        case "no-url.md":
+            del fields["webUrl"]
+        case "quality-high.md":
+            fields["quality"] = "high"
+        case "date-yesterday.md":
+            fields["publishedDateTime"] = "yesterday"
+        case "image-width.md":
+            fields["images"][0]["width"] = "wide"
+        case "related-no-url.md":
+            fields["related"] = [{"title": "x"}]
+        case "bad-id.md":
+            fields["id"] = "../etc/passwd"
+    return fields
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    """A folder of 3 good articles, every kind of bad file, a duplicate id and a non-UTF-8 file."""
+    folder = write_corpus(tmp_path / "messy", 3)
+    for i, (name, (text, _)) in enumerate(BAD.items()):
+        if text is None:
+            write_seed(folder, name, **_bad_fields(name, i))
+        else:
+            (folder / name).write_text(text, "utf-8")
+    (folder / "latin1.md").write_bytes(
+        "---\ntitle: café\nwebUrl: https://x.example/2\n---\n".encode("latin-1")
+    )
+    write_seed(folder, "sub/a00.md", **article_fields(7))  # same id as a00.md
+    (folder / "notes.json").write_text("{}")  # not a content file: ignored
+    return folder
+
+
+def test_bad_files_are_skipped_with_a_reason(messy):
+    content = read_folder(messy)
+    from api.content.index import ContentIndex
+
+    index = ContentIndex(content)
+    reasons = {s.path: s.reason for s in index.skipped}
+    for name, (_, expected) in BAD.items():
+        assert expected in reasons[name], (name, reasons[name])
+    assert "not UTF-8" in reasons["latin1.md"]
+    assert reasons["sub/a00.md"] == "duplicate id 'a00' (also in a00.md)"
+    assert len(index) == 3 and "notes.json" not in reasons
+
+
+def test_server_starts_and_logs_each_skipped_file(messy, tmp_path, caplog):
+    app = create_app({"CONTENT_DIR": str(messy), "CACHE_DIR": str(tmp_path / "cache")})
+    assert app.test_client().get("/articles").get_json()["total"] == 3
+    skipped_lines = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped ")
+    ]
+    assert len(skipped_lines) == len(BAD) + 2
+    assert any(
+        "quality-high.md: invalid front matter: quality: Not a valid number." in line
+        for line in skipped_lines
+    )
+
+
+def test_cli_check_reports_and_fails_on_skips(runner, messy, corpus):
+    result = runner.invoke(args=["seeds", "check", str(messy)])
+    assert result.exit_code == 1
+    assert (
+        "skipped quality-high.md: invalid front matter: quality: Not a valid number."
+        in result.output
+    )
+    assert (
+        f"{messy}: {len(BAD) + 5} files, 3 articles indexed, {len(BAD) + 2} skipped"
+        in result.output
+    )
+    ok = runner.invoke(args=["seeds", "check", str(corpus)])
+    assert ok.exit_code == 0 and "30 articles indexed, 0 skipped" in ok.output
+    missing = runner.invoke(args=["seeds", "check", str(corpus / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_liberal_reading(tmp_path, make_app):
+    folder = tmp_path / "liberal"
+    write_seed(
+        folder,
+        "My Story!.md",
+        title="T",
+        webUrl="https://www.Example.com/x",
+        topics="Health & Fitness",
+        publishedDateTime="2021-06-17 10:00",
+        extra={"nested": True},
+        quality="12.5",
+    )
+    write_seed(
+        folder,
+        "other.md",
+        slug="custom-slug",
+        title="U",
+        webUrl="https://x.example/u",
+        provider={"name": "X"},
+        publishedDateTime="2021-06-17T12:00:00+02:00",
+    )
+    client = make_app(folder).test_client()
+    story = client.get("/articles/my-story").get_json()
+    assert story["provider"] == {
+        "id": "example.com",
+        "name": "example.com",
+        "domain": "example.com",
+    }
+    assert story["topics"] == [{"id": "health-and-fitness", "name": "Health & Fitness"}]
+    assert story["publishedDateTime"] == "2021-06-17T10:00:00Z"  # no timezone: UTC
+    assert story["quality"] == 12.5 and "extra" not in story
+    other = client.get("/articles/custom-slug").get_json()
+    assert other["publishedDateTime"] == "2021-06-17T10:00:00Z"
+    assert other["provider"]["id"] == "x.example"
+
+
+def test_symlinks_are_not_followed(tmp_path, make_app):
+    outside = write_corpus(tmp_path / "outside", 2)
+    folder = write_corpus(tmp_path / "content", 1)
+    os.symlink(outside / "a01.md", folder / "link.md")
+    os.symlink(outside, folder / "linked-dir")
+    content = read_folder(folder)
+    assert [r.id for r in content.records] == ["a00"]
+    assert [s.reason for s in content.skipped] == ["is a symbolic link; links are not followed"]
+
+
+def test_missing_folder_stops_start_up_and_empty_folder_serves_empty_lists(tmp_path, make_app):
+    with pytest.raises(ContentFolderError, match="does not exist"):
+        make_app(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    client = make_app(tmp_path / "empty").test_client()
+    for path in ("/articles", "/providers", "/topics"):
+        body = client.get(path).get_json()
+        assert body["items"] == [] and body["total"] == 0 and body["totalPages"] == 0
+
+
+def test_content_folder_is_never_written(messy, tmp_path):
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in messy.rglob("*")}
+    app = create_app({"CONTENT_DIR": str(messy), "CACHE_DIR": str(tmp_path / "cache")})
+    app.test_client().get("/articles")
+    app.test_cli_runner().invoke(args=["seeds", "check", str(messy)])
+    after = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in messy.rglob("*")}
+    assert before == after
