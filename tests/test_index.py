@@ -1,0 +1,96 @@
+"""The index: its prepared JSON equals the schema dump; the build cache and parallel reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import orjson
+import pytest
+from helpers import article_fields, write_corpus, write_seed
+
+from api.content import build
+from api.content.build import read_folder
+from api.content.cache import BuildCache
+from api.content.index import ArticleFilter, ContentIndex
+from api.content.seeds import _front_matter
+from schemas.article import ArticleSchema, ArticleSummarySchema
+from schemas.seed import SeedSchema
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def schema_dump(path: Path, schema, article_id: str, links: dict[str, str]) -> bytes:
+    """The slow path: load the file with the seed schema and dump it with ``schema``."""
+    meta, body = _front_matter(path.read_text("utf-8"))
+    article = SeedSchema().load({**meta, "body": body})
+    article["id"] = article_id
+    for item in article["related"]:
+        item["id"] = links.get(item["webUrl"])
+    return orjson.dumps(schema.dump(article))
+
+
+@pytest.mark.parametrize("folder", ["corpus", "bundled"])
+def test_prepared_json_equals_the_schema_dump(folder, corpus):
+    root = corpus if folder == "corpus" else SEEDS
+    index = ContentIndex(read_folder(root))
+    links = {"https://techdaily.com/story/1": "a01"} if folder == "corpus" else {}
+    for path in sorted(root.glob("*.*")):
+        article_id = path.stem
+        full = schema_dump(path, ArticleSchema(), article_id, links)
+        assert index.article_json(article_id) == full
+        position = index.select(ArticleFilter(), "title")
+        summaries = json.loads(index.summaries_json(position))
+        summary = next(s for s in summaries if s["id"] == article_id)
+        assert orjson.dumps(summary) == schema_dump(path, ArticleSummarySchema(), article_id, links)
+        related, total = index.related_json(article_id, 0, 100)
+        assert json.loads(related) == json.loads(full)["related"] and total == len(
+            json.loads(related)
+        )
+
+
+def test_restart_reads_unchanged_files_from_the_cache(tmp_path, corpus):
+    cache = tmp_path / "cache"
+    first = read_folder(corpus, cache_dir=cache)
+    assert first.parsed == 30
+    again = read_folder(corpus, cache_dir=cache)
+    assert again.parsed == 0 and again.version == first.version
+    assert again.records == first.records
+
+    write_seed(corpus, "a03.md", **article_fields(3, title="Changed title"))
+    os.utime(corpus / "a03.md", ns=(1, 1))  # a different mtime even on coarse clocks
+    (corpus / "a04.md").unlink()
+    write_seed(corpus, "new.md", **article_fields(99))
+    changed = read_folder(corpus, cache_dir=cache)
+    assert changed.parsed == 2 and changed.version != first.version
+    titles = {r.id: r.title for r in changed.records}
+    assert titles["a03"] == "Changed title" and "a04" not in titles and "new" in titles
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", pickle.dumps(("other", {"a00.md": 1}))])
+def test_a_damaged_cache_is_ignored(tmp_path, corpus, damage):
+    cache_dir = tmp_path / "cache"
+    expected = read_folder(corpus, cache_dir=cache_dir).records
+    BuildCache(cache_dir, corpus).path.write_bytes(damage)
+    rebuilt = read_folder(corpus, cache_dir=cache_dir)
+    assert rebuilt.parsed == 30 and rebuilt.records == expected
+
+
+def test_parallel_read_equals_sequential(tmp_path, monkeypatch):
+    folder = write_corpus(tmp_path / "c", 12)
+    (folder / "bad.md").write_text("no front matter")
+    sequential = read_folder(folder, workers=1)
+    monkeypatch.setattr(build, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(build, "CHUNK_FILES", 5)
+    parallel = read_folder(folder, workers=2)
+    assert parallel.records == sequential.records and parallel.skipped == sequential.skipped
+
+
+def test_an_empty_index_answers_every_query(tmp_path):
+    index = ContentIndex(read_folder(tmp_path))
+    assert len(index) == 0 and len(index.providers) == 0
+    for sort in ("title", "-heat", "publishedDateTime"):
+        assert len(index.select(ArticleFilter(topics=("ai",), after=0.0), sort)) == 0
+    assert index.summaries_json(index.select(ArticleFilter(), "title")) == b"[]"

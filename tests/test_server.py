@@ -1,0 +1,76 @@
+"""The real server, started as `make serve` starts it (gunicorn with gunicorn.conf.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(corpus, tmp_path):
+    """Gunicorn serving ``corpus`` on a free loopback port; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEWS_API_PORT": str(port),
+        "NEWS_API_CONTENT_DIR": str(corpus),
+        "NEWS_API_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    log = (tmp_path / "server.log").open("w")
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/topics", timeout=1).close()
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.1)
+    yield base
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    log.close()
+
+
+def get(url: str) -> tuple[int, dict, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, dict(response.headers), json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.load(error)
+
+
+def test_real_server_serves_lists_items_and_problems(server):
+    status, headers, body = get(f"{server}/articles?topic=ai&pageSize=5")
+    assert status == 200 and body["total"] == 15 and len(body["items"]) == 5
+    assert headers["X-Total-Count"] == "15"
+    assert body["links"]["next"] == f"{server}/articles?topic=ai&pageSize=5&page=2"
+    status, _, article = get(f"{server}/articles/a00")
+    assert status == 200 and article["related"][0]["id"] == "a01"
+    status, headers, problem = get(f"{server}/articles?pageSize=100000")
+    assert status == 400 and headers["Content-Type"] == "application/problem+json"
+    assert problem["errors"][0]["name"] == "pageSize"
+    status, _, _ = get(f"{server}/openapi.json")
+    assert status == 200
