@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote_plus
 
 import orjson
 from flask import Response, request
@@ -29,12 +29,13 @@ def page_response(items_json: bytes, total: int, query: dict) -> Response:
     page, size = query["page"], query["pageSize"]
     total_pages = -(-total // size)
     last = max(total_pages, 1)
+    url = _page_url_prefix()
     links = {
-        "self": _page_url(page),
-        "first": _page_url(1),
-        "prev": _page_url(min(page - 1, last)) if page > 1 else None,
-        "next": _page_url(page + 1) if page < total_pages else None,
-        "last": _page_url(last),
+        "self": f"{url}{page}",
+        "first": f"{url}1",
+        "prev": f"{url}{min(page - 1, last)}" if page > 1 else None,
+        "next": f"{url}{page + 1}" if page < total_pages else None,
+        "last": f"{url}{last}",
     }
     meta = orjson.dumps(
         {"total": total, "page": page, "pageSize": size, "totalPages": total_pages, "links": links}
@@ -47,10 +48,22 @@ def page_response(items_json: bytes, total: int, query: dict) -> Response:
     return response
 
 
-def _page_url(page: int) -> str:
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
-    args.append(("page", str(page)))
-    return f"{request.base_url}?{urlencode(args)}"
+def _page_url_prefix() -> str:
+    """This request's URL without its ``page`` parameter, ready for ``page=N``.
+
+    The other parameters keep the client's own encoding and order.
+    """
+    kept = [
+        part
+        for part in request.query_string.decode("latin-1").split("&")
+        if part and unquote_plus(part.partition("=")[0]) != "page"
+    ]
+    env = request.environ
+    path = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""), safe=_PATH_SAFE)
+    return f"{request.scheme}://{request.host}{path}?{'&'.join([*kept, 'page='])}"
+
+
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 LIST_HEADERS = {

@@ -32,7 +32,7 @@ class QueryArgsSchema(ma.Schema):
 
     @ma.pre_load
     def check_names(self, data: Any, **kwargs) -> Any:
-        raw = getattr(data, "data", data)  # webargs passes a MultiDictProxy
+        raw = getattr(data, "multi", data)  # every value of each parameter (api.smorest)
         fields = {f.data_key or name: f for name, f in self.load_fields.items()}
         errors: dict[str, list[str]] = {}
         for name in raw:

@@ -128,7 +128,9 @@ def test_pages_walk_sees_every_item_once(client):
     assert pages == body["totalPages"] and body["page"] == body["totalPages"]
     assert len(seen) == len(set(seen)) == body["total"]
     assert body["links"]["next"] is None
-    assert "topic=ai%2Celections" in body["links"]["self"] and "sort=heat" in body["links"]["self"]
+    assert body["links"]["self"].endswith(
+        f"/articles?pageSize=7&sort=heat&topic=ai,elections&page={body['totalPages']}"
+    )
 
 
 def test_last_page_and_past_the_end(client):
@@ -171,3 +173,11 @@ def test_related_items_paginated(client):
 def test_unknown_article_is_404(client, path):
     doc = assert_problem(client.get(path), 404)
     assert "/work" not in doc["detail"]
+
+
+def test_links_keep_the_request_but_its_page(client):
+    body = client.get("/articles?pag%65=2&pageSize=5&topic=ai%2Ccomputer-vision").get_json()
+    assert body["page"] == 2
+    assert body["links"]["next"] == (
+        "http://localhost/articles?pageSize=5&topic=ai%2Ccomputer-vision&page=3"
+    )

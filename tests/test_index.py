@@ -41,8 +41,8 @@ def test_prepared_json_equals_the_schema_dump(folder, corpus):
         article_id = path.stem
         full = schema_dump(path, ArticleSchema(), article_id, links)
         assert index.article_json(article_id) == full
-        position = index.select(ArticleFilter(), "title")
-        summaries = json.loads(index.summaries_json(position))
+        everything = index.select(ArticleFilter(), "title").positions(0, len(index))
+        summaries = json.loads(index.summaries_json(everything))
         summary = next(s for s in summaries if s["id"] == article_id)
         assert orjson.dumps(summary) == schema_dump(path, ArticleSummarySchema(), article_id, links)
         related, total = index.related_json(article_id, 0, 100)
@@ -92,5 +92,6 @@ def test_an_empty_index_answers_every_query(tmp_path):
     index = ContentIndex(read_folder(tmp_path))
     assert len(index) == 0 and len(index.providers) == 0
     for sort in ("title", "-heat", "publishedDateTime"):
-        assert len(index.select(ArticleFilter(topics=("ai",), after=0.0), sort)) == 0
-    assert index.summaries_json(index.select(ArticleFilter(), "title")) == b"[]"
+        selection = index.select(ArticleFilter(topics=("ai",), after=0.0), sort)
+        assert selection.total == 0 and len(selection.positions(0, 20)) == 0
+    assert index.summaries_json(index.select(ArticleFilter(), "title").positions(0, 9)) == b"[]"

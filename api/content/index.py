@@ -153,23 +153,14 @@ class ContentIndex:
         self._published_ts = np.array(
             [nan if r.published_ts is None else r.published_ts for r in records], np.float64
         )
-        self._published = np.array(
-            [-1 if r.published is None else int(r.published) for r in records], np.int8
-        )
         columns = {
             "publishedDateTime": self._published_ts,
             "quality": np.array([nan if r.quality is None else r.quality for r in records]),
             "heat": np.array([nan if r.heat is None else r.heat for r in records]),
-            "title": _ranks([(r.title.casefold(), r.title) for r in records]),
+            "published": np.array(
+                [-1 if r.published is None else int(r.published) for r in records], np.int8
+            ),
         }
-        self._columns = columns
-        position = np.arange(n)
-        self._orders: dict[str, np.ndarray] = {}
-        for key in ARTICLE_SORTS:
-            values = columns[key].astype(np.float64)
-            # lexsort sorts by the last key first; NaN (no value) sorts last both ways.
-            self._orders[key] = np.lexsort((position, values)).astype(np.int32)
-            self._orders[f"-{key}"] = np.lexsort((position, -values)).astype(np.int32)
         self._postings = {
             "topics": _postings((i, t[0]) for i, r in enumerate(records) for t in r.topics),
             "providers": _postings((i, r.provider[0]) for i, r in enumerate(records) if r.provider),
@@ -178,6 +169,19 @@ class ContentIndex:
             ),
             "types": _postings((i, r.type.lower()) for i, r in enumerate(records) if r.type),
         }
+        sort_keys = {
+            "publishedDateTime": columns["publishedDateTime"],
+            "quality": columns["quality"],
+            "heat": columns["heat"],
+            "title": _ranks([(r.title.casefold(), r.title) for r in records]).astype(np.float64),
+        }
+        position = np.arange(n)
+        self._views: dict[str, SortedView] = {}
+        for key in ARTICLE_SORTS:
+            for sign, values in (("", sort_keys[key]), ("-", -sort_keys[key])):
+                # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
+                order = np.lexsort((position, values)).astype(np.int32)
+                self._views[sign + key] = SortedView(order, columns, self._postings)
 
     def _build_directories(self, records: list[ArticleRecord]) -> tuple[Directory, Directory]:
         def entries(postings: dict[str, np.ndarray], names: dict[str, Counter]) -> list[dict]:
@@ -231,11 +235,9 @@ class ContentIndex:
         bounds = self._related_bounds[first:last][start:stop].tolist()
         return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
 
-    def select(self, flt: ArticleFilter, sort: str) -> np.ndarray:
-        """Positions of the matching articles, in ``sort`` order."""
-        order = self._orders[sort]
-        mask = self._mask(flt)
-        return order if mask is None else order[mask[order]]
+    def select(self, flt: ArticleFilter, sort: str) -> Selection:
+        """The articles matching ``flt``, in ``sort`` order."""
+        return self._views[sort].select(flt)
 
     def summaries_json(self, positions: np.ndarray) -> bytes:
         """The articles at ``positions`` as a JSON array of ``ArticleSummarySchema``."""
@@ -247,42 +249,92 @@ class ContentIndex:
         )
         return b"[" + b"},".join(blob[a:b] for a, b in bounds) + b"}]"
 
-    def _mask(self, flt: ArticleFilter) -> np.ndarray | None:
-        """A boolean array over positions, or None when nothing is filtered."""
-        masks: list[np.ndarray] = []
-        n = len(self)
+
+class SortedView:
+    """The articles in one sort order, with everything a filter needs in that order.
+
+    Ranks are places in this order. Posting lists hold ranks (ascending) and columns are
+    indexed by rank, so a query never has to reorder its matches: one posting list is
+    already the answer, and any other filter is a boolean mask over ranks whose true
+    places, in order, are the matches.
+    """
+
+    def __init__(
+        self, order: np.ndarray, columns: dict[str, np.ndarray], postings: dict[str, dict]
+    ) -> None:
+        self.order = order  # rank -> position
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order), dtype=order.dtype)
+        self.columns = {name: values[order] for name, values in columns.items()}
+        self.postings = {
+            group: {value: np.sort(rank[positions]) for value, positions in by_value.items()}
+            for group, by_value in postings.items()
+        }
+
+    def select(self, flt: ArticleFilter) -> Selection:
         groups = [
-            (self._postings["topics"], flt.topics),
-            (self._postings["providers"], flt.providers),
-            (self._postings["categories"], flt.categories),
-            (self._postings["types"], flt.types),
-            (self._postings["topics"], (flt.in_topic,) if flt.in_topic else ()),
-            (self._postings["providers"], (flt.in_provider,) if flt.in_provider else ()),
+            (self.postings["topics"], flt.topics),
+            (self.postings["providers"], flt.providers),
+            (self.postings["categories"], flt.categories),
+            (self.postings["types"], flt.types),
+            (self.postings["topics"], (flt.in_topic,) if flt.in_topic else ()),
+            (self.postings["providers"], (flt.in_provider,) if flt.in_provider else ()),
         ]
-        for postings, values in groups:
-            if values:
-                m = np.zeros(n, np.bool_)
+        groups = [(postings, values) for postings, values in groups if values]
+        conditions = self._conditions(flt)
+        if not groups and not conditions:
+            return Selection(self.order, None)
+        if len(groups) == 1 and len(groups[0][1]) == 1 and not conditions:
+            ranks = groups[0][0].get(groups[0][1][0], _NONE)  # one posting list: the answer
+        else:
+            mask = None
+            for postings, values in groups:
+                m = np.zeros(len(self.order), np.bool_)
                 for value in values:
-                    if (positions := postings.get(value)) is not None:
-                        m[positions] = True
-                masks.append(m)
+                    if (ranks := postings.get(value)) is not None:
+                        m[ranks] = True
+                mask = m if mask is None else np.logical_and(mask, m, out=mask)
+            for m in conditions:
+                mask = m if mask is None else np.logical_and(mask, m, out=mask)
+            ranks = np.flatnonzero(mask)
+        return Selection(self.order, ranks)
+
+    def _conditions(self, flt: ArticleFilter) -> list[np.ndarray]:
+        """Boolean masks (over ranks) of the non-posting filters. NaN never matches."""
+        c = self.columns
+        out = []
         if flt.published is not None:
-            masks.append(self._published == int(flt.published))
-        ts = self._published_ts
+            out.append(c["published"] == int(flt.published))
         if flt.after is not None:
-            masks.append(ts >= flt.after)
+            out.append(c["publishedDateTime"] >= flt.after)
         if flt.before is not None:
-            masks.append(ts < flt.before)
+            out.append(c["publishedDateTime"] < flt.before)
         if flt.min_quality is not None:
-            masks.append(self._columns["quality"] >= flt.min_quality)
+            out.append(c["quality"] >= flt.min_quality)
         if flt.min_heat is not None:
-            masks.append(self._columns["heat"] >= flt.min_heat)
-        if not masks:
-            return None
-        mask = masks[0]
-        for m in masks[1:]:
-            mask &= m
-        return mask
+            out.append(c["heat"] >= flt.min_heat)
+        return out
+
+
+_NONE = np.zeros(0, np.int32)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The matches of a query in sort order: ``ranks`` in ``order`` (None: all of it)."""
+
+    order: np.ndarray
+    ranks: np.ndarray | None
+
+    @property
+    def total(self) -> int:
+        return len(self.order if self.ranks is None else self.ranks)
+
+    def positions(self, start: int, stop: int) -> np.ndarray:
+        """Article positions of the matches ``start`` to ``stop`` (a page)."""
+        if self.ranks is None:
+            return self.order[start:stop]
+        return self.order[self.ranks[start:stop]]
 
 
 def _unique(records: list[ArticleRecord]) -> tuple[list[ArticleRecord], list[Skipped]]:

@@ -31,9 +31,9 @@ RELATED_QUERY = RelatedQueryArgsSchema()
 
 def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
     """A page of articles; ``scope`` (``in_topic`` or ``in_provider``) comes from the path."""
-    positions = index.select(ArticleFilter(**query["filter"], **scope), query["sort"])
-    start, stop = page_bounds(query)
-    return page_response(index.summaries_json(positions[start:stop]), len(positions), query)
+    selection = index.select(ArticleFilter(**query["filter"], **scope), query["sort"])
+    page = selection.positions(*page_bounds(query))
+    return page_response(index.summaries_json(page), selection.total, query)
 
 
 @blp.route("")
