@@ -10,8 +10,9 @@ from flask import Flask
 
 from .cli import seeds_cli
 from .config import Config
-from .content.build import read_folder
+from .content.build import build_index
 from .content.index import ContentIndex
+from .content.memory import release_free_memory
 from .docs import docs_bp
 from .resources import BLUEPRINTS
 from .smorest import Api
@@ -44,24 +45,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def load_index(app: Flask) -> ContentIndex:
-    """Read ``CONTENT_DIR`` (through the build cache) and log what was skipped."""
+    """Build the index of ``CONTENT_DIR`` (through the build cache); log what was skipped."""
     cache_dir = app.config["CACHE_DIR"]
-    content = read_folder(
-        Path(app.config["CONTENT_DIR"]),
+    root = Path(app.config["CONTENT_DIR"])
+    index, report = build_index(
+        root,
         cache_dir=Path(cache_dir) if cache_dir else None,
         workers=app.config["BUILD_WORKERS"] or None,
     )
-    index = ContentIndex(content)
+    release_free_memory()
     for skipped in index.skipped:
         log.warning("skipped %s", skipped)
     log.info(
-        "indexed %d articles from %s (%d files, %d parsed, %d skipped) in %.2fs; version %s",
+        "indexed %d articles from %s (%d files, %d parsed, %d skipped%s) in %.2fs; version %s",
         len(index),
-        content.root,
-        content.files,
-        content.parsed,
+        root,
+        report.files,
+        report.parsed,
         len(index.skipped),
-        content.seconds,
+        ", index from cache" if report.from_cache else "",
+        report.seconds,
         index.version,
     )
     return index

@@ -8,8 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .content.build import ContentFolderError, read_folder
-from .content.index import ContentIndex
+from .content.build import ContentFolderError, build_index
 
 seeds_cli = AppGroup("seeds", help="Check content folders.")
 
@@ -19,19 +18,19 @@ seeds_cli = AppGroup("seeds", help="Check content folders.")
 def check(folder: Path | None) -> None:
     """Read FOLDER (default: the app's CONTENT_DIR) and list every file that would be skipped.
 
-    Exits 1 when any file is skipped, 2 when the folder is missing. Writes nothing.
+    Exits 1 when any file is skipped, 2 when the folder is missing. Reads every file
+    afresh (no build cache) and writes nothing.
     """
     folder = folder or Path(current_app.config["CONTENT_DIR"])
     try:
-        content = read_folder(folder, workers=current_app.config["BUILD_WORKERS"] or None)
+        index, report = build_index(folder, workers=current_app.config["BUILD_WORKERS"] or None)
     except ContentFolderError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
-    index = ContentIndex(content)
     for skipped in index.skipped:
         click.echo(f"skipped {skipped}")
     click.echo(
-        f"{folder}: {content.files} files, {len(index)} articles indexed, "
+        f"{folder}: {report.files} files, {len(index)} articles indexed, "
         f"{len(index.skipped)} skipped"
     )
     if index.skipped:

@@ -45,7 +45,12 @@ class Server:
     def __init__(self, app: str, env: dict[str, str], probe: str = "/") -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **env, "NEWS_API_PORT": str(self.port), "NEWS_API_LOG_LEVEL": "warning"}
+        env = {
+            **os.environ,
+            **env,
+            "NEWS_API_PORT": str(self.port),
+            "NEWS_API_LOG_LEVEL": "warning",
+        }
         cmd = [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--pythonpath", "bench", app]
         started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
@@ -66,7 +71,10 @@ class Server:
     def memory(self) -> tuple[float, float]:
         """(RSS, PSS) in MB of the master and all its workers."""
         pids = [self.proc.pid] + [
-            int(p) for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            int(p)
+            for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+            .read_text()
+            .split()
         ]
         rss = pss = 0
         for pid in pids:
@@ -83,7 +91,9 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def wrk(url: str, duration: int, connections: int, script: Path | None = None, arg: str = "") -> dict:
+def wrk(
+    url: str, duration: int, connections: int, script: Path | None = None, arg: str = ""
+) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
@@ -114,7 +124,9 @@ def corpus(size: int) -> Path:
     done = folder / ".complete"
     if not done.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([PY, "bench/generate.py", str(folder), "--count", str(size)], cwd=ROOT, check=True)
+        subprocess.run(
+            [PY, "bench/generate.py", str(folder), "--count", str(size)], cwd=ROOT, check=True
+        )
         done.write_text("ok")
     return folder
 
@@ -124,9 +136,9 @@ def parse_times(folder: Path, sample: int = 2000) -> tuple[float, float]:
     code = f"""
 import random, time, yaml
 from pathlib import Path
-from api.content.seeds import iter_content_files, read_article
+from api.content.seeds import scan_content_files, read_article
 root = Path({str(folder)!r})
-files = sorted(iter_content_files(root))
+files = [root / rel for rel in scan_content_files(root)]
 files = random.Random(1).sample(files, min({sample}, len(files)))
 texts = [f.read_text("utf-8") for f in files]
 t = time.perf_counter()
@@ -137,7 +149,9 @@ for f in files: yaml.load(f.read_text("utf-8").split("---\\n", 2)[1], Loader=yam
 plain = time.perf_counter() - t
 print(ours / len(files) * 1e6, plain / len(files) * 1e6)
 """
-    out = subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     ours, plain = map(float, out.split())
     return ours, plain
 
@@ -145,9 +159,8 @@ print(ours / len(files) * 1e6, plain / len(files) * 1e6)
 def corpus_json_mb(folder: Path, cache: Path) -> float:
     """Size of every article's full JSON (the index's blob), read through the warm cache."""
     code = (
-        "from pathlib import Path; from api.content.build import read_folder; "
-        "from api.content.index import ContentIndex; "
-        f"i = ContentIndex(read_folder(Path({str(folder)!r}), cache_dir=Path({str(cache)!r}))); "
+        "from pathlib import Path; from api.content.build import build_index; "
+        f"i, _ = build_index(Path({str(folder)!r}), cache_dir=Path({str(cache)!r})); "
         "print(sum(len(i.article_json(r)) for r in i._position))"
     )
     out = subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -158,7 +171,9 @@ def mixed_paths(server: Server, count: int = 5000) -> Path:
     """Thousands of distinct article queries, drawn at random (seeded)."""
     rng = random.Random(7)
     topics = [t["id"] for t in server.get_json("/topics?pageSize=100")["items"]]
-    providers = [p["id"] for p in server.get_json("/providers?pageSize=100&sort=-articleCount")["items"]]
+    providers = [
+        p["id"] for p in server.get_json("/providers?pageSize=100&sort=-articleCount")["items"]
+    ]
     sorts = ["-publishedDateTime", "publishedDateTime", "-quality", "quality", "-heat", "title"]
     paths: set[str] = set()
     while len(paths) < count:
@@ -214,10 +229,20 @@ def bench_size(size: int, args) -> str:
             rows.append((name, wrk(server.base + path, args.duration, args.connections)))
         paths = mixed_paths(server)
         rows.append(
-            ("mixed: 5,000 distinct queries", wrk(server.base, args.duration, args.connections,
-                                                  ROOT / "bench" / "mixed.lua", str(paths)))
+            (
+                "mixed: 5,000 distinct queries",
+                wrk(
+                    server.base,
+                    args.duration,
+                    args.connections,
+                    ROOT / "bench" / "mixed.lua",
+                    str(paths),
+                ),
+            )
         )
-        rows.append(("hello (ceiling, again)", wrk(hello.base + "/hello", args.duration, args.connections)))
+        rows.append(
+            ("hello (ceiling, again)", wrk(hello.base + "/hello", args.duration, args.connections))
+        )
         rss, pss = server.memory()
     finally:
         server.stop()

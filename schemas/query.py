@@ -64,16 +64,15 @@ class PaginationArgsSchema(QueryArgsSchema):
         },
     )
 
-    @ma.validates_schema
-    def page_size_within_limit(self, data: dict[str, Any], **kwargs) -> None:
-        limit = current_app.config["MAX_PAGE_SIZE"]
-        if (data.get("pageSize") or 0) > limit:
-            raise ma.ValidationError(f"Must be at most {limit}.", "pageSize")
-
     @ma.post_load
-    def default_page_size(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
-        if data.get("pageSize") is None:
-            data["pageSize"] = current_app.config["DEFAULT_PAGE_SIZE"]
+    def page_size_from_settings(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        """The default and the limit are server settings, so they are applied here."""
+        config = current_app.config
+        size = data.get("pageSize")
+        if size is None:
+            data["pageSize"] = config["DEFAULT_PAGE_SIZE"]
+        elif size > config["MAX_PAGE_SIZE"]:
+            raise ma.ValidationError(f"Must be at most {config['MAX_PAGE_SIZE']}.", "pageSize")
         return data
 
 

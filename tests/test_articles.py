@@ -181,3 +181,31 @@ def test_links_keep_the_request_but_its_page(client):
     assert body["links"]["next"] == (
         "http://localhost/articles?pageSize=5&topic=ai%2Ccomputer-vision&page=3"
     )
+
+
+def test_filter_combinations_match_a_brute_force_reading(client):
+    """Every combination of two or three filters, against a direct reading of the corpus."""
+    import itertools
+
+    clauses = {
+        "topic=ai": lambda i: i % 4 in (0, 3),
+        "topic=elections,climate-change": lambda i: i % 4 in (1, 2, 3),
+        "provider=voanews.com": lambda i: i % 3 == 0,
+        "provider=techdaily.com,lemonde.fr": lambda i: i % 3 != 0,
+        "category=news": lambda i: i % 2 == 1,
+        "type=article": lambda i: i % 5 != 0,
+        "published=true": lambda i: i % 4 != 0,
+        "from=2021-01-08": lambda i: i >= 7,
+        "to=2021-01-20": lambda i: i <= 19,
+        "minQuality=40": lambda i: (i * 37) % 100 >= 40,
+    }
+    for size in (2, 3):
+        for combo in itertools.combinations(clauses, size):
+            if len({c.split("=")[0] for c in combo}) < size:
+                continue  # the same parameter twice is an OR, not an AND
+            query = "&".join(combo)
+            want = expected(
+                lambda i, combo=combo: all(clauses[c](i) for c in combo), key=lambda i: i % 7
+            )
+            response = client.get(f"/articles?{query}&sort=heat&pageSize=100")
+            assert ids(response) == want, query

@@ -12,7 +12,7 @@ import pytest
 from helpers import article_fields, write_corpus, write_seed
 
 from api.content import build
-from api.content.build import read_folder
+from api.content.build import build_index, read_folder
 from api.content.cache import BuildCache
 from api.content.index import ArticleFilter, ContentIndex
 from api.content.seeds import _front_matter
@@ -51,31 +51,41 @@ def test_prepared_json_equals_the_schema_dump(folder, corpus):
         )
 
 
-def test_restart_reads_unchanged_files_from_the_cache(tmp_path, corpus):
+def test_restart_with_unchanged_content_loads_the_last_index(tmp_path, corpus):
     cache = tmp_path / "cache"
-    first = read_folder(corpus, cache_dir=cache)
-    assert first.parsed == 30
-    again = read_folder(corpus, cache_dir=cache)
-    assert again.parsed == 0 and again.version == first.version
-    assert again.records == first.records
+    first, report = build_index(corpus, cache_dir=cache)
+    assert (report.parsed, report.from_cache) == (30, False)
+    again, report = build_index(corpus, cache_dir=cache)
+    assert (report.parsed, report.from_cache) == (0, True)
+    assert again.version == first.version and again.article_json("a00") == first.article_json("a00")
 
+
+def test_a_change_rereads_only_changed_files(tmp_path, corpus):
+    cache = tmp_path / "cache"
+    first, _ = build_index(corpus, cache_dir=cache)
     write_seed(corpus, "a03.md", **article_fields(3, title="Changed title"))
     os.utime(corpus / "a03.md", ns=(1, 1))  # a different mtime even on coarse clocks
     (corpus / "a04.md").unlink()
     write_seed(corpus, "new.md", **article_fields(99))
-    changed = read_folder(corpus, cache_dir=cache)
-    assert changed.parsed == 2 and changed.version != first.version
-    titles = {r.id: r.title for r in changed.records}
-    assert titles["a03"] == "Changed title" and "a04" not in titles and "new" in titles
+    changed, report = build_index(corpus, cache_dir=cache)
+    assert (report.parsed, report.from_cache) == (2, False)
+    assert changed.version != first.version
+    assert json.loads(changed.article_json("a03"))["title"] == "Changed title"
+    assert "a04" not in changed and "new" in changed and "a04" in first
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a pickle", pickle.dumps(("other", {"a00.md": 1}))])
 def test_a_damaged_cache_is_ignored(tmp_path, corpus, damage):
     cache_dir = tmp_path / "cache"
-    expected = read_folder(corpus, cache_dir=cache_dir).records
-    BuildCache(cache_dir, corpus).path.write_bytes(damage)
-    rebuilt = read_folder(corpus, cache_dir=cache_dir)
-    assert rebuilt.parsed == 30 and rebuilt.records == expected
+    expected, _ = build_index(corpus, cache_dir=cache_dir)
+    cache = BuildCache(cache_dir, corpus)
+    cache.path.write_bytes(damage)
+    cache.index_path.write_bytes(damage)
+    rebuilt, report = build_index(corpus, cache_dir=cache_dir)
+    assert (report.parsed, report.from_cache) == (30, False)
+    assert [rebuilt.article_json(f"a{i:02d}") for i in range(30)] == [
+        expected.article_json(f"a{i:02d}") for i in range(30)
+    ]
 
 
 def test_parallel_read_equals_sequential(tmp_path, monkeypatch):

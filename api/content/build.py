@@ -1,19 +1,18 @@
-"""Read a whole content folder into records: in parallel, and through the build cache."""
+"""Build the index of a content folder: from the build cache when nothing changed, else
+by reading the changed files (in parallel) and assembling a new index."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import BuildCache, Entries, Key
-from .seeds import ArticleRecord, Skipped, iter_content_files, read_article
-
-log = logging.getLogger(__name__)
+from .index import ContentIndex
+from .seeds import ArticleRecord, Skipped, read_article, scan_content_files
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2_000
@@ -34,29 +33,59 @@ class FolderContent:
     version: str  # changes whenever any file is added, removed or changed
     files: int
     parsed: int  # files actually parsed; the rest came from the cache
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """How an index came to be, for the start-up log."""
+
+    files: int
+    parsed: int
+    from_cache: bool  # the whole index was loaded, nothing was assembled
     seconds: float
-    stats: dict = field(default_factory=dict)
 
 
-def read_folder(
+def build_index(
     root: Path, *, cache_dir: Path | None = None, workers: int | None = None
-) -> FolderContent:
-    """Read every content file under ``root``; bad files are skipped with a reason."""
+) -> tuple[ContentIndex, BuildReport]:
+    """The index of ``root``, and how it was built.
+
+    With a cache: when no file changed since the last build, the last index itself is
+    loaded; otherwise unchanged files come from the per-file cache and only the others
+    are parsed.
+    """
     started = time.perf_counter()
+    cache = BuildCache(cache_dir, root) if cache_dir else None
+    keys = scan_folder(root)
+    version = _version(keys, cache)
+    if cache is not None and (index := cache.load_index(version)) is not None:
+        return index, BuildReport(len(keys), 0, True, time.perf_counter() - started)
+    content = read_folder(root, keys=keys, cache=cache, workers=workers)
+    index = ContentIndex(content)
+    if cache is not None:
+        cache.save_index(index)
+    report = BuildReport(content.files, content.parsed, False, time.perf_counter() - started)
+    return index, report
+
+
+def scan_folder(root: Path) -> dict[str, Key]:
+    """Every content file's relative path and (size, mtime_ns)."""
     if not root.exists():
         raise ContentFolderError(f"content folder {root} does not exist")
     if not root.is_dir():
         raise ContentFolderError(f"content folder {root} is not a folder")
+    return scan_content_files(root)
 
-    keys: dict[str, Key] = {}
-    for path in iter_content_files(root):
-        try:
-            st = path.lstat()
-        except OSError:
-            st = None  # vanished or unreadable: read_article reports it
-        keys[path.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns) if st else (-1, -1)
 
-    cache = BuildCache(cache_dir, root) if cache_dir else None
+def read_folder(
+    root: Path,
+    *,
+    keys: dict[str, Key] | None = None,
+    cache: BuildCache | None = None,
+    workers: int | None = None,
+) -> FolderContent:
+    """Read every content file under ``root``; bad files are skipped with a reason."""
+    keys = scan_folder(root) if keys is None else keys
     cached = cache.load() if cache else {}
     entries: Entries = {}
     to_read: list[str] = []
@@ -76,18 +105,21 @@ def read_folder(
     for rel in keys:
         result = entries[rel][1]
         (records if isinstance(result, ArticleRecord) else skipped).append(result)
-    version = hashlib.sha256(repr(sorted(keys.items())).encode())
-    if cache is not None:
-        version.update(cache.fingerprint.encode())
     return FolderContent(
         root=root,
         records=records,
         skipped=skipped,
-        version=version.hexdigest()[:16],
+        version=_version(keys, cache),
         files=len(keys),
         parsed=len(to_read),
-        seconds=time.perf_counter() - started,
     )
+
+
+def _version(keys: dict[str, Key], cache: BuildCache | None) -> str:
+    digest = hashlib.sha256(repr(sorted(keys.items())).encode())
+    if cache is not None:
+        digest.update(cache.fingerprint.encode())
+    return digest.hexdigest()[:16]
 
 
 def _read_all(root: Path, rels: list[str], workers: int):
@@ -96,14 +128,9 @@ def _read_all(root: Path, rels: list[str], workers: int):
         return
     chunks = [rels[i : i + CHUNK_FILES] for i in range(0, len(rels), CHUNK_FILES)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for results in pool.map(_read_chunk_list, [root] * len(chunks), chunks):
+        for results in pool.map(_read_chunk, [root] * len(chunks), chunks):
             yield from results
 
 
-def _read_chunk(root: Path, rels: list[str]):
-    for rel in rels:
-        yield rel, read_article(root / rel, root)
-
-
-def _read_chunk_list(root: Path, rels: list[str]) -> list[tuple[str, ArticleRecord | Skipped]]:
-    return list(_read_chunk(root, rels))
+def _read_chunk(root: Path, rels: list[str]) -> list[tuple[str, ArticleRecord | Skipped]]:
+    return [(rel, read_article(root / rel, root)) for rel in rels]

@@ -1,7 +1,8 @@
-"""The build cache: each file's :class:`ArticleRecord`, keyed on its path, size and mtime.
+"""The build cache: the last whole index, and each file's :class:`ArticleRecord`.
 
-A restart with unchanged content reads this one file instead of parsing every seed.
-A changed file (other size or mtime) is read again and a removed one dropped. The cache
+A restart with unchanged content loads the last index as it was. Otherwise each file's
+record is keyed on its path, size and mtime: a changed file is read again, a removed
+one dropped, and only the index is assembled anew. The cache
 lives outside the content folder (which is never written to); a damaged or foreign
 cache is ignored and rebuilt, never trusted.
 """
@@ -14,8 +15,12 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .seeds import ArticleRecord, Skipped
+
+if TYPE_CHECKING:
+    from .index import ContentIndex
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,8 @@ class BuildCache:
 
     def __init__(self, cache_dir: Path, content_root: Path) -> None:
         folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
-        self.path = cache_dir / f"index-{folder_key}.pickle"
+        self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
+        self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
         self.fingerprint = _schema_fingerprint()
 
     def load(self) -> Entries:
@@ -60,12 +66,40 @@ class BuildCache:
         return entries
 
     def save(self, entries: Entries) -> None:
-        """Write atomically; a cache that cannot be written only costs speed."""
+        _write(self.path, (self.fingerprint, entries))
+
+    def load_index(self, version: str) -> ContentIndex | None:
+        """The index last built from exactly this content (``version``), if cached."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".index-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump((self.fingerprint, entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            log.warning("cannot write build cache %s: %s", self.path, exc)
+            with self.index_path.open("rb") as fh:
+                cached_version, index = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # a damaged cache is never trusted
+            log.warning("ignoring build cache %s: %s", self.index_path, exc)
+            return None
+        from .index import ContentIndex
+
+        if cached_version != version or not isinstance(index, ContentIndex):
+            return None
+        if index.version != version:
+            return None
+        return index
+
+    def save_index(self, index: ContentIndex) -> None:
+        _write(self.index_path, (index.version, index))
+
+
+def _write(path: Path, data: object) -> None:
+    """Write atomically; a cache that cannot be written only costs speed."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot write build cache %s: %s", path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -28,8 +29,10 @@ import orjson
 from schemas.directory import ProviderSchema, TopicSchema
 from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS
 
-from .build import FolderContent
 from .seeds import ArticleRecord, Skipped
+
+if TYPE_CHECKING:
+    from .build import FolderContent
 
 _RELATED_OPEN = b',"related":['
 _RELATED_CLOSE = b"]}"
@@ -128,12 +131,12 @@ class ContentIndex:
             summary_end[i] = offset + len(r.summary)
             offset = summary_end[i] + len(r.details) + len(_RELATED_OPEN)
             parts += (r.summary, r.details, _RELATED_OPEN)
-            for k, item in enumerate(r.related):
+            for k, (web_url, item_json) in enumerate(r.related):
                 if k:
                     parts.append(b",")
                     offset += 1
-                linked = url_to_id.get(item["webUrl"])
-                item_json = orjson.dumps({**item, "id": linked} if linked else item)
+                if (linked := url_to_id.get(web_url)) is not None:
+                    item_json = _with_id(item_json, linked)
                 parts.append(item_json)
                 related_bounds.append((offset, offset + len(item_json)))
                 offset += len(item_json)
@@ -254,9 +257,10 @@ class SortedView:
     """The articles in one sort order, with everything a filter needs in that order.
 
     Ranks are places in this order. Posting lists hold ranks (ascending) and columns are
-    indexed by rank, so a query never has to reorder its matches: one posting list is
-    already the answer, and any other filter is a boolean mask over ranks whose true
-    places, in order, are the matches.
+    indexed by rank, so matches never need sorting: a query starts from its shortest
+    posting list (already in order) and narrows it by the other filters, in time that
+    grows with that list, not with the corpus. Only a query with no topic, provider,
+    category or type filter scans a whole column.
     """
 
     def __init__(
@@ -280,40 +284,45 @@ class SortedView:
             (self.postings["topics"], (flt.in_topic,) if flt.in_topic else ()),
             (self.postings["providers"], (flt.in_provider,) if flt.in_provider else ()),
         ]
-        groups = [(postings, values) for postings, values in groups if values]
+        lists = sorted((_union(p, values) for p, values in groups if values), key=len)
         conditions = self._conditions(flt)
-        if not groups and not conditions:
+        if not lists and not conditions:
             return Selection(self.order, None)
-        if len(groups) == 1 and len(groups[0][1]) == 1 and not conditions:
-            ranks = groups[0][0].get(groups[0][1][0], _NONE)  # one posting list: the answer
+        if lists:
+            # Start from the shortest posting list and keep what the others also hold.
+            ranks = lists[0]
+            for other in lists[1:]:
+                member = np.zeros(len(self.order), np.bool_)
+                member[other] = True
+                ranks = ranks[member[ranks]]
+            for column, test, value in conditions:
+                ranks = ranks[test(column[ranks], value)]
         else:
-            mask = None
-            for postings, values in groups:
-                m = np.zeros(len(self.order), np.bool_)
-                for value in values:
-                    if (ranks := postings.get(value)) is not None:
-                        m[ranks] = True
-                mask = m if mask is None else np.logical_and(mask, m, out=mask)
-            for m in conditions:
-                mask = m if mask is None else np.logical_and(mask, m, out=mask)
+            mask = np.ones(len(self.order), np.bool_)
+            for column, test, value in conditions:
+                mask &= test(column, value)
             ranks = np.flatnonzero(mask)
         return Selection(self.order, ranks)
 
-    def _conditions(self, flt: ArticleFilter) -> list[np.ndarray]:
-        """Boolean masks (over ranks) of the non-posting filters. NaN never matches."""
+    def _conditions(self, flt: ArticleFilter) -> list[tuple[np.ndarray, np.ufunc, float]]:
+        """The non-posting filters as ``(column, comparison, value)``; NaN never matches."""
         c = self.columns
-        out = []
-        if flt.published is not None:
-            out.append(c["published"] == int(flt.published))
-        if flt.after is not None:
-            out.append(c["publishedDateTime"] >= flt.after)
-        if flt.before is not None:
-            out.append(c["publishedDateTime"] < flt.before)
-        if flt.min_quality is not None:
-            out.append(c["quality"] >= flt.min_quality)
-        if flt.min_heat is not None:
-            out.append(c["heat"] >= flt.min_heat)
-        return out
+        wanted = [
+            (c["published"], np.equal, None if flt.published is None else int(flt.published)),
+            (c["publishedDateTime"], np.greater_equal, flt.after),
+            (c["publishedDateTime"], np.less, flt.before),
+            (c["quality"], np.greater_equal, flt.min_quality),
+            (c["heat"], np.greater_equal, flt.min_heat),
+        ]
+        return [condition for condition in wanted if condition[2] is not None]
+
+
+def _union(postings: dict[str, np.ndarray], values: tuple[str, ...]) -> np.ndarray:
+    """The sorted ranks of articles having any of ``values``."""
+    lists = [postings[v] for v in values if v in postings]
+    if len(lists) == 1:
+        return lists[0]
+    return np.unique(np.concatenate(lists)) if lists else _NONE
 
 
 _NONE = np.zeros(0, np.int32)
@@ -335,6 +344,15 @@ class Selection:
         if self.ranks is None:
             return self.order[start:stop]
         return self.order[self.ranks[start:stop]]
+
+
+_NULL_ID = b'{"id":null'
+
+
+def _with_id(item_json: bytes, article_id: str) -> bytes:
+    """A related item's JSON with its ``id`` (the first field, null until now) set."""
+    assert item_json.startswith(_NULL_ID), "RelatedItemSchema must dump id first"
+    return b'{"id":' + orjson.dumps(article_id) + item_json[len(_NULL_ID) :]
 
 
 def _unique(records: list[ArticleRecord]) -> tuple[list[ArticleRecord], list[Skipped]]:
