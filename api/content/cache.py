@@ -24,21 +24,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Bump when ArticleRecord, the schemas or the reader change what a record holds.
+# Bump to drop every existing cache (the code fingerprint covers source changes).
 FORMAT = 1
 Key = tuple[int, int]  # (size, mtime_ns)
 Entries = dict[str, tuple[Key, ArticleRecord | Skipped]]
 
 
-def _schema_fingerprint() -> str:
-    """Changes whenever the code that makes a record changes, so old caches are dropped."""
-    from schemas import article, fields, seed
-
-    from . import seeds
-
+def _code_fingerprint() -> str:
+    """Changes whenever the code that makes records or the index changes (every module of
+    ``api/content`` and ``schemas``), so a cache written by other code is never used."""
     digest = hashlib.sha256(str(FORMAT).encode())
-    for module in (article, fields, seed, seeds):
-        digest.update(Path(module.__file__).read_bytes())
+    here = Path(__file__).resolve().parent
+    for source in sorted([*here.glob("*.py"), *(here.parent.parent / "schemas").glob("*.py")]):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 
@@ -49,7 +48,7 @@ class BuildCache:
         folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
         self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
         self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
-        self.fingerprint = _schema_fingerprint()
+        self.fingerprint = _code_fingerprint()
 
     def load(self) -> Entries:
         """The cached entries, or none if the cache is missing, foreign or damaged."""

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from .build import FolderContent
 
 _RELATED_OPEN = b',"related":['
+# A value held by at least 1/MASK_MIN_FRACTION of the articles gets a membership mask.
+MASK_MIN_FRACTION = 32
 _RELATED_CLOSE = b"]}"
 
 
@@ -178,13 +180,23 @@ class ContentIndex:
             "heat": columns["heat"],
             "title": _ranks([(r.title.casefold(), r.title) for r in records]).astype(np.float64),
         }
+        # Membership masks (over positions, shared by every view) for the values that many
+        # articles have: testing candidates against one beats scattering a long list.
+        members = {
+            group: {
+                value: _mask(positions, n)
+                for value, positions in by_value.items()
+                if len(positions) >= n // MASK_MIN_FRACTION
+            }
+            for group, by_value in self._postings.items()
+        }
         position = np.arange(n)
         self._views: dict[str, SortedView] = {}
         for key in ARTICLE_SORTS:
             for sign, values in (("", sort_keys[key]), ("-", -sort_keys[key])):
                 # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
                 order = np.lexsort((position, values)).astype(np.int32)
-                self._views[sign + key] = SortedView(order, columns, self._postings)
+                self._views[sign + key] = SortedView(order, columns, self._postings, members)
 
     def _build_directories(self, records: list[ArticleRecord]) -> tuple[Directory, Directory]:
         def entries(postings: dict[str, np.ndarray], names: dict[str, Counter]) -> list[dict]:
@@ -264,9 +276,14 @@ class SortedView:
     """
 
     def __init__(
-        self, order: np.ndarray, columns: dict[str, np.ndarray], postings: dict[str, dict]
+        self,
+        order: np.ndarray,
+        columns: dict[str, np.ndarray],
+        postings: dict[str, dict[str, np.ndarray]],
+        members: dict[str, dict[str, np.ndarray]],
     ) -> None:
         self.order = order  # rank -> position
+        self.members = members
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order), dtype=order.dtype)
         self.columns = {name: values[order] for name, values in columns.items()}
@@ -277,24 +294,30 @@ class SortedView:
 
     def select(self, flt: ArticleFilter) -> Selection:
         groups = [
-            (self.postings["topics"], flt.topics),
-            (self.postings["providers"], flt.providers),
-            (self.postings["categories"], flt.categories),
-            (self.postings["types"], flt.types),
-            (self.postings["topics"], (flt.in_topic,) if flt.in_topic else ()),
-            (self.postings["providers"], (flt.in_provider,) if flt.in_provider else ()),
+            ("topics", flt.topics),
+            ("providers", flt.providers),
+            ("categories", flt.categories),
+            ("types", flt.types),
+            ("topics", (flt.in_topic,) if flt.in_topic else ()),
+            ("providers", (flt.in_provider,) if flt.in_provider else ()),
         ]
-        lists = sorted((_union(p, values) for p, values in groups if values), key=len)
+        lists = sorted(
+            (self._union(group, values) for group, values in groups if values),
+            key=lambda found: len(found[0]),
+        )
         conditions = self._conditions(flt)
         if not lists and not conditions:
             return Selection(self.order, None)
         if lists:
             # Start from the shortest posting list and keep what the others also hold.
-            ranks = lists[0]
-            for other in lists[1:]:
-                member = np.zeros(len(self.order), np.bool_)
-                member[other] = True
-                ranks = ranks[member[ranks]]
+            ranks = lists[0][0]
+            for other, member in lists[1:]:
+                if member is not None:  # a mask over positions
+                    ranks = ranks[member[self.order[ranks]]]
+                else:
+                    in_other = np.zeros(len(self.order), np.bool_)
+                    in_other[other] = True
+                    ranks = ranks[in_other[ranks]]
             for column, test, value in conditions:
                 ranks = ranks[test(column[ranks], value)]
         else:
@@ -316,13 +339,22 @@ class SortedView:
         ]
         return [condition for condition in wanted if condition[2] is not None]
 
+    def _union(self, group: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sorted ranks of articles having any of ``values``, and their membership
+        mask over positions when there is one (a single, common value)."""
+        postings = self.postings[group]
+        present = [v for v in values if v in postings]
+        if len(present) == 1:
+            return postings[present[0]], self.members[group].get(present[0])
+        if not present:
+            return _NONE, None
+        return np.unique(np.concatenate([postings[v] for v in present])), None
 
-def _union(postings: dict[str, np.ndarray], values: tuple[str, ...]) -> np.ndarray:
-    """The sorted ranks of articles having any of ``values``."""
-    lists = [postings[v] for v in values if v in postings]
-    if len(lists) == 1:
-        return lists[0]
-    return np.unique(np.concatenate(lists)) if lists else _NONE
+
+def _mask(positions: np.ndarray, n: int) -> np.ndarray:
+    mask = np.zeros(n, np.bool_)
+    mask[positions] = True
+    return mask
 
 
 _NONE = np.zeros(0, np.int32)
