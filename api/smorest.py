@@ -56,7 +56,7 @@ class QueryParser(FlaskParser):
         parsed = parsed_queries.get(key)
         if parsed is None:
             parsed = super().parse(argmap, req, **kwargs)
-            if len(parsed_queries) >= self.PARSED_QUERIES:
+            if parsed_queries and len(parsed_queries) >= self.PARSED_QUERIES:
                 parsed_queries.pop(next(iter(parsed_queries)), None)  # the oldest
             parsed_queries[key] = parsed
         return parsed
