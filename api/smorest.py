@@ -84,6 +84,9 @@ class Api(flask_smorest.Api):
     def handle_http_exception(self, error):
         return problem_from_http_exception(error)
 
+    def _register_pagination_header(self) -> None:
+        """Not used: our lists carry their own envelope, ``Link`` and ``X-Total-Count``."""
+
     def _register_responses(self) -> None:
         """Document every error response as ``application/problem+json``."""
         for status in http.HTTPStatus:

@@ -43,7 +43,7 @@ def directory_blueprint(
     blp = Blueprint(f"{kind}s", __name__, url_prefix=f"/{kind}s", description=description)
     id_param = {
         "in": "path",
-        "name": "entry_id",
+        "name": f"{kind}_id",
         "description": f"The {kind}'s id.",
         "example": example_id,
     }
@@ -63,7 +63,7 @@ def directory_blueprint(
             start, stop = page_bounds(query)
             return page_response(entries.page_json(query["sort"], start, stop), len(entries), query)
 
-    @blp.route("/<entry_id>", parameters=[id_param])
+    @blp.route(f"/<{kind}_id>", parameters=[id_param])
     class Entry(MethodView):
         @blp.doc(
             summary=f"Get one {kind}",
@@ -71,13 +71,14 @@ def directory_blueprint(
         )
         @blp.response(200, entry_schema, example=entry_example)
         @blp.alt_response(404, response="NOT_FOUND")
-        def get(self, entry_id):
+        def get(self, **path):
+            entry_id = path[f"{kind}_id"]
             body = _directory(current_index(), kind).get_json(entry_id.lower())
             if body is None:
                 _not_found(kind, entry_id)
             return json_response(body)
 
-    @blp.route("/<entry_id>/articles", parameters=[id_param])
+    @blp.route(f"/<{kind}_id>/articles", parameters=[id_param])
     class EntryArticles(MethodView):
         @blp.doc(
             summary=f"List a {kind}'s articles",
@@ -87,7 +88,8 @@ def directory_blueprint(
         @blp.arguments(ARTICLE_QUERY, location="query")
         @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
         @blp.alt_response(404, response="NOT_FOUND")
-        def get(self, query, entry_id) -> Response:
+        def get(self, query, **path) -> Response:
+            entry_id = path[f"{kind}_id"]
             index = current_index()
             if entry_id.lower() not in _directory(index, kind):
                 _not_found(kind, entry_id)
