@@ -16,6 +16,22 @@ class Config:
     BUILD_WORKERS = 0
     DEFAULT_PAGE_SIZE = 20
     MAX_PAGE_SIZE = 100
+    # Sent with every successful GET/HEAD (errors are "no-store").
+    CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+    # Origins allowed to read responses from a browser: "*" or a list of origins.
+    CORS_ORIGINS = "*"
+    # Compression (flask-compress): algorithms in order of preference, and the smallest
+    # body worth compressing.
+    COMPRESS_ALGORITHM = ["zstd", "br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = [
+        "application/json",
+        "application/problem+json",
+        "text/html",
+        "text/css",
+        "application/javascript",
+        "text/javascript",
+    ]
 
     # flask-smorest and the OpenAPI spec
     API_TITLE = "News Content API"
@@ -25,8 +41,8 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/docs/static/"  # vendored: the docs work offline
-    OPENAPI_SWAGGER_UI_CONFIG = {"tryItOutEnabled": True, "displayRequestDuration": True}  # noqa: RUF012
-    API_SPEC_OPTIONS = {  # noqa: RUF012
+    OPENAPI_SWAGGER_UI_CONFIG = {"tryItOutEnabled": True, "displayRequestDuration": True}
+    API_SPEC_OPTIONS = {
         "info": {
             "description": "A read-only JSON API over a folder of news articles: list, filter, "
             "sort and page articles, providers and topics. Every list has the same envelope "

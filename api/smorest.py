@@ -2,7 +2,8 @@
 
 - :class:`Api`: every error is an RFC 9457 problem document, in the spec too.
 - :class:`Blueprint`: query arguments are strict (unknown names rejected by the schemas)
-  and a bad one is a 400, not webargs' default 422.
+  and a bad one is a 400, not webargs' default 422; every GET is documented with the
+  conditional-request headers and cache headers that :mod:`api.http_cache` handles.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from schemas.common import ProblemSchema
 
 from .errors import PROBLEM_MIMETYPE, problem_from_http_exception
+from .http_cache import CACHE_HEADERS, CONDITIONAL_PARAMETERS
 
 
 class QueryArgs(dict):
@@ -76,6 +78,20 @@ def _list_names(schema: ma.Schema) -> frozenset[str]:
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = QueryParser()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_http_cache_doc)
+
+    @staticmethod
+    def _prepare_http_cache_doc(doc: dict, doc_info: dict, *, method: str, **kwargs) -> dict:
+        """Every GET answers conditional requests and sends cache headers (api.http_cache)."""
+        if method == "get":
+            doc.setdefault("parameters", []).extend(CONDITIONAL_PARAMETERS)
+            doc["responses"][304] = "NOT_MODIFIED"
+            for status in doc_info.get("success_status_codes", []):
+                doc["responses"][status].setdefault("headers", {}).update(CACHE_HEADERS)
+        return doc
 
 
 class Api(flask_smorest.Api):

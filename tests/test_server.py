@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -59,7 +60,8 @@ def get(url: str) -> tuple[int, dict, dict]:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, dict(response.headers), json.load(response)
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.load(error)
+        with error:
+            return error.code, dict(error.headers), json.load(error)
 
 
 def test_real_server_serves_lists_items_and_problems(server):
@@ -74,3 +76,18 @@ def test_real_server_serves_lists_items_and_problems(server):
     assert problem["errors"][0]["name"] == "pageSize"
     status, _, _ = get(f"{server}/openapi.json")
     assert status == 200
+
+
+def test_real_server_revalidates_and_compresses(server):
+    url = f"{server}/articles?pageSize=30"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        plain, etag = response.read(), response.headers["ETag"]
+    request = urllib.request.Request(url, headers={"If-None-Match": etag})
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(request, timeout=5)
+    not_modified.value.close()
+    assert not_modified.value.code == 304
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.read()) == plain

@@ -18,6 +18,7 @@ reload builds a new index and swaps it in.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,12 @@ class ContentIndex:
             end[i] = offset
         self._blob = b"".join(parts)
         assert len(self._blob) == offset
+        # What an article's ETag is made of: a digest of its JSON, as sent.
+        digests = b"".join(
+            hashlib.blake2b(self._blob[a:b], digest_size=8).digest()
+            for a, b in zip(start.tolist(), end.tolist(), strict=True)
+        )
+        self._digests = np.frombuffer(digests, np.uint64)
         self._start, self._summary_end, self._end = start, summary_end, end
         self._related_ptr = related_ptr
         self._related_bounds = np.array(related_bounds, np.int64).reshape(-1, 2)
@@ -240,6 +247,11 @@ class ContentIndex:
         """The whole article (``ArticleSchema``), or None if there is no such id."""
         i = self._position.get(article_id)
         return None if i is None else self._blob[self._start[i] : self._end[i]]
+
+    def article_digest(self, article_id: str) -> bytes | None:
+        """A digest of the article's JSON (for its ETag), or None if there is no such id."""
+        i = self._position.get(article_id)
+        return None if i is None else self._digests[i].tobytes()
 
     def related_json(self, article_id: str, start: int, stop: int) -> tuple[bytes, int] | None:
         """A page of an article's related items as a JSON array, and how many it has."""

@@ -1,0 +1,128 @@
+"""Conditional requests and cache headers, for browsers, proxies and CDNs.
+
+Every successful GET or HEAD carries a strong ``ETag``, ``Last-Modified`` and the
+configured ``Cache-Control``; a request whose ``If-None-Match`` (or, without one,
+``If-Modified-Since``) still matches is answered ``304 Not Modified`` before any view
+runs, so revalidating costs almost nothing. Errors are ``no-store``.
+
+The ETag is not a hash of the body. It is derived from the code, the index version and
+the normalized request (path and sorted query parameters); for one article, from that
+article's JSON as the index prepared it, so it changes only when that article does.
+flask-compress appends the content coding to it (``"…:gzip"``), which keeps ETags
+strong per encoding; a tag with any of those suffixes matches here too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.http import http_date
+
+from .store import current_index
+
+CODINGS = ("", ":zstd", ":br", ":gzip", ":deflate")
+VARY = ("Accept-Encoding", "Origin")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["etag_salt"] = _code_digest()
+    app.before_request(answer_not_modified)
+    app.after_request(add_cache_headers)
+
+
+def _code_digest() -> bytes:
+    """Changes with any source file of the app, so new code never reuses old ETags."""
+    digest = hashlib.blake2b(digest_size=8)
+    root = Path(__file__).resolve().parent.parent
+    for source in sorted(
+        [*root.joinpath("api").rglob("*.py"), *root.joinpath("schemas").glob("*.py")]
+    ):
+        digest.update(source.read_bytes())
+    return digest.digest()
+
+
+def request_etag() -> str:
+    """The ETag (unquoted) of what this request gets; computed once per request."""
+    etag = g.get("etag")
+    if etag is None:
+        index = current_index()
+        key = None
+        if request.endpoint == "articles.Article" and request.view_args:
+            key = index.article_digest(request.view_args["article_id"])
+        if key is None:
+            query = "&".join(sorted(f"{k}={v}" for k, v in request.args.items(multi=True)))
+            key = f"{index.version}\n{request.path}\n{query}".encode()
+        salt = current_app.extensions["etag_salt"]
+        etag = g.etag = hashlib.blake2b(key, digest_size=12, key=salt).hexdigest()
+    return etag
+
+
+def answer_not_modified() -> Response | None:
+    """``304`` when the client's copy is current; otherwise let the view answer."""
+    if request.method not in ("GET", "HEAD") or request.endpoint is None:
+        return None
+    if request.if_none_match:
+        etag = request_etag()
+        for tag in request.if_none_match.as_set():
+            if tag == "*" or tag in {etag + coding for coding in CODINGS}:
+                return _not_modified(tag)
+        return None
+    since = request.if_modified_since
+    if since is not None and int(current_index().built_at.timestamp()) <= since.timestamp():
+        return _not_modified(request_etag())
+    return None
+
+
+def _not_modified(tag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(tag)
+    return response
+
+
+def add_cache_headers(response: Response) -> Response:
+    response.vary.update(VARY)
+    if request.method not in ("GET", "HEAD") or response.status_code not in (200, 304):
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
+    response.headers["Last-Modified"] = http_date(current_index().built_at)
+    if response.status_code == 200 and request.endpoint is not None:
+        response.set_etag(request_etag())
+    return response
+
+
+# How the spec documents all this: every GET takes these headers and may answer 304.
+CONDITIONAL_PARAMETERS = [
+    {
+        "in": "header",
+        "name": "If-None-Match",
+        "description": "ETags of copies the client holds; a match is answered 304.",
+        "schema": {"type": "string"},
+        "example": '"68e8ab50cbfcdbdc76caa2b8"',
+    },
+    {
+        "in": "header",
+        "name": "If-Modified-Since",
+        "description": "Used when If-None-Match is absent: 304 if the content has not "
+        "changed since this date.",
+        "schema": {"type": "string"},
+        "example": "Thu, 26 Nov 2026 06:00:00 GMT",
+    },
+]
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Strong validator of this representation (a `:gzip`, `:br` or "
+        "`:zstd` suffix when compressed).",
+        "schema": {"type": "string"},
+    },
+    "Last-Modified": {
+        "description": "When the content was last indexed.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "`public, max-age=60, stale-while-revalidate=300` unless configured.",
+        "schema": {"type": "string"},
+    },
+}

@@ -1,0 +1,118 @@
+"""HTTP for browsers and caches: ETags and 304s, cache headers, CORS, compression."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+import pytest
+from backports import zstd
+from helpers import article_fields, assert_problem, write_seed
+
+LIST = "/articles?topic=ai&pageSize=5"
+
+
+def test_etag_round_trip_is_a_304_without_a_body(client):
+    first = client.get(LIST)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and not etag.startswith("W/")
+    again = client.get(LIST, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    other = client.get(LIST, headers={"If-None-Match": '"something-else", ' + '"x"'})
+    assert other.status_code == 200
+
+
+def test_etag_follows_the_normalized_request(client):
+    etag = client.get("/articles?topic=ai&pageSize=5").headers["ETag"]
+    assert client.get("/articles?pageSize=5&topic=ai").headers["ETag"] == etag
+    assert client.get("/articles?pageSize=5&topic=ai&page=2").headers["ETag"] != etag
+    assert client.head("/articles?topic=ai&pageSize=5").headers["ETag"] == etag
+
+
+def test_if_modified_since(client):
+    last_modified = client.get(LIST).headers["Last-Modified"]
+    assert client.get(LIST, headers={"If-Modified-Since": last_modified}).status_code == 304
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get(LIST, headers={"If-Modified-Since": old}).status_code == 200
+
+
+def test_a_content_change_changes_the_etags_of_what_changed(make_app, corpus):
+    before = make_app(corpus).test_client()
+    tags = {
+        path: before.get(path).headers["ETag"]
+        for path in ("/articles", "/articles/a05", "/articles/a07")
+    }
+    write_seed(corpus, "a07.md", **article_fields(7, title="A new title"))
+    after = make_app(corpus).test_client()
+    assert after.get("/articles").headers["ETag"] != tags["/articles"]
+    assert after.get("/articles/a07").headers["ETag"] != tags["/articles/a07"]
+    assert after.get("/articles/a05").headers["ETag"] == tags["/articles/a05"]  # unchanged
+    assert (
+        after.get("/articles/a05", headers={"If-None-Match": tags["/articles/a05"]}).status_code
+        == 304
+    )
+
+
+def test_cache_headers_on_every_response(make_app, corpus):
+    client = make_app(corpus, CACHE_CONTROL="public, max-age=5").test_client()
+    ok = client.get("/topics")
+    assert ok.headers["Cache-Control"] == "public, max-age=5"
+    assert {"Accept-Encoding", "Origin"} <= set(ok.headers["Vary"].split(", "))
+    error = client.get("/articles/nope")
+    assert_problem(error, 404)
+    assert error.headers["Cache-Control"] == "no-store" and "ETag" not in error.headers
+
+
+def test_cors_for_another_origin(client):
+    response = client.get(LIST, headers={"Origin": "https://front.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    exposed = set(response.headers["Access-Control-Expose-Headers"].split(", "))
+    assert {"Link", "X-Total-Count", "ETag", "Last-Modified"} <= exposed
+
+
+def test_cors_preflight(client):
+    response = client.options(
+        "/articles",
+        headers={
+            "Origin": "https://front.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "If-None-Match",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert "if-none-match" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_cors_origins_can_be_restricted(make_app, corpus):
+    client = make_app(corpus, CORS_ORIGINS=["https://front.example"]).test_client()
+    allowed = client.get("/topics", headers={"Origin": "https://front.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://front.example"
+    denied = client.get("/topics", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+@pytest.mark.parametrize(
+    ("coding", "decode"),
+    [("gzip", gzip.decompress), ("br", brotli.decompress), ("zstd", zstd.decompress)],
+)
+def test_compressed_bodies_decode_to_the_same_json(client, coding, decode):
+    plain = client.get("/articles?pageSize=30")
+    packed = client.get("/articles?pageSize=30", headers={"Accept-Encoding": coding})
+    assert packed.headers["Content-Encoding"] == coding
+    assert len(packed.data) < len(plain.data)
+    assert decode(packed.data) == plain.data
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + f':{coding}"'
+    revalidated = client.get(
+        "/articles?pageSize=30",
+        headers={"Accept-Encoding": coding, "If-None-Match": packed.headers["ETag"]},
+    )
+    assert revalidated.status_code == 304
+
+
+def test_small_bodies_are_not_compressed(client):
+    response = client.get("/topics/ai", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers
