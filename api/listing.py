@@ -20,23 +20,38 @@ def page_bounds(query: dict) -> tuple[int, int]:
     return start, start + query["pageSize"]
 
 
-def page_response(items_json: bytes, total: int, query: dict) -> Response:
+def page_response(
+    items_json: bytes, total: int, query: dict, *, start: int = 0, next_cursor: str | None = None
+) -> Response:
     """The list envelope (``schemas.common.PageSchema``) around a JSON array of items.
 
-    Links keep every parameter of the request but ``page``; they go in the body, in an
-    RFC 8288 ``Link`` header, and the total in ``X-Total-Count``.
+    Links keep every parameter of the request but ``page`` and ``cursor``; they go in the
+    body, in an RFC 8288 ``Link`` header, and the total in ``X-Total-Count``. In a cursor
+    walk (``cursor`` given; ``start`` is the first item's offset), ``next`` carries
+    ``next_cursor``, ``first`` starts the walk again and ``prev`` is null.
     """
-    page, size = query["page"], query["pageSize"]
+    size = query["pageSize"]
+    cursor = query.get("cursor")
+    page = query["page"] if cursor is None else start // size + 1
     total_pages = -(-total // size)
     last = max(total_pages, 1)
-    url = _page_url_prefix()
-    links = {
-        "self": f"{url}{page}",
-        "first": f"{url}1",
-        "prev": f"{url}{min(page - 1, last)}" if page > 1 else None,
-        "next": f"{url}{page + 1}" if page < total_pages else None,
-        "last": f"{url}{last}",
-    }
+    url = _url_prefix()
+    if cursor is None:
+        links = {
+            "self": f"{url}page={page}",
+            "first": f"{url}page=1",
+            "prev": f"{url}page={min(page - 1, last)}" if page > 1 else None,
+            "next": f"{url}page={page + 1}" if page < total_pages else None,
+            "last": f"{url}page={last}",
+        }
+    else:
+        links = {
+            "self": f"{url}cursor={cursor}",
+            "first": f"{url}cursor=",
+            "prev": None,
+            "next": f"{url}cursor={next_cursor}" if next_cursor else None,
+            "last": f"{url}page={last}",
+        }
     meta = orjson.dumps(
         {"total": total, "page": page, "pageSize": size, "totalPages": total_pages, "links": links}
     )
@@ -48,19 +63,17 @@ def page_response(items_json: bytes, total: int, query: dict) -> Response:
     return response
 
 
-def _page_url_prefix() -> str:
-    """This request's URL without its ``page`` parameter, ready for ``page=N``.
-
-    The other parameters keep the client's own encoding and order.
-    """
+def _url_prefix() -> str:
+    """This request's URL without ``page`` and ``cursor``, ready for ``page=N`` or
+    ``cursor=C``. The other parameters keep the client's own encoding and order."""
     kept = [
         part
         for part in request.query_string.decode("latin-1").split("&")
-        if part and unquote_plus(part.partition("=")[0]) != "page"
+        if part and unquote_plus(part.partition("=")[0]) not in ("page", "cursor")
     ]
     env = request.environ
     path = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""), safe=_PATH_SAFE)
-    return f"{request.scheme}://{request.host}{path}?{'&'.join([*kept, 'page='])}"
+    return f"{request.scheme}://{request.host}{path}?{''.join(p + '&' for p in kept)}"
 
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"

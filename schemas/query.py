@@ -132,6 +132,24 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
         },
     )
 
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=2000),
+        metadata={
+            "description": "Walk the whole list with cursors instead of page numbers: `cursor=` "
+            "(empty) gives the first page, and each page's `links.next` carries the cursor "
+            "of the next one. A walk sees every matching article once, even across content "
+            "reloads. Not with `page`; a cursor only works with the filters and sort it "
+            "was made for.",
+            "example": "",
+        },
+    )
+
+    @ma.pre_load
+    def page_or_cursor(self, data: Any, **kwargs) -> Any:
+        if "cursor" in data and "page" in data:
+            raise ma.ValidationError("Give either page or cursor, not both.", "cursor")
+        return data
+
     @ma.post_load
     def as_filter(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
         """Split comma lists, fold case, and turn dates into timestamp bounds."""

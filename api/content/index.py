@@ -17,7 +17,9 @@ reload builds a new index and swaps it in.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -111,6 +113,7 @@ class ContentIndex:
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
         records.sort(key=lambda r: r.id)
         self._position = {r.id: i for i, r in enumerate(records)}
+        self._ids = list(self._position)
         self._build_blob(records)
         self._build_columns(records)
         self.providers, self.topics = self._build_directories(records)
@@ -198,6 +201,7 @@ class ContentIndex:
             for group, by_value in self._postings.items()
         }
         position = np.arange(n)
+        self._sort_columns = {k: v for k, v in sort_keys.items() if k != "title"}
         self._views: dict[str, SortedView] = {}
         for key in ARTICLE_SORTS:
             for sign, values in (("", sort_keys[key]), ("-", -sort_keys[key])):
@@ -265,6 +269,25 @@ class ContentIndex:
     def select(self, flt: ArticleFilter, sort: str) -> Selection:
         """The articles matching ``flt``, in ``sort`` order."""
         return self._views[sort].select(flt)
+
+    def sort_key(self, sort: str, position: int) -> tuple[float | str | None, str]:
+        """The article's place in ``sort`` as plain values, ``(value, id)``, which stay
+        meaningful in any later index (for cursors). ``None``: no value."""
+        field = sort.lstrip("-")
+        if field == "title":
+            summary = self._blob[self._start[position] : self._summary_end[position]] + b"}"
+            return orjson.loads(summary)["title"], self._ids[position]
+        value = float(self._sort_columns[field][position])
+        return (None if np.isnan(value) else value), self._ids[position]
+
+    def rank_after(self, sort: str, key: tuple[float | str | None, str]) -> int:
+        """The first place in ``sort`` order after ``key`` (which need not be indexed)."""
+        order = self._views[sort].order
+        return bisect.bisect_right(
+            range(len(order)),
+            _comparable(sort, key),
+            key=lambda rank: _comparable(sort, self.sort_key(sort, int(order[rank]))),
+        )
 
     def summaries_json(self, positions: np.ndarray) -> bytes:
         """The articles at ``positions`` as a JSON array of ``ArticleSummarySchema``."""
@@ -383,11 +406,43 @@ class Selection:
     def total(self) -> int:
         return len(self.order if self.ranks is None else self.ranks)
 
+    def offset_of(self, rank: int) -> int:
+        """How many matches come before place ``rank`` of the sort order."""
+        return rank if self.ranks is None else int(np.searchsorted(self.ranks, rank))
+
     def positions(self, start: int, stop: int) -> np.ndarray:
         """Article positions of the matches ``start`` to ``stop`` (a page)."""
         if self.ranks is None:
             return self.order[start:stop]
         return self.order[self.ranks[start:stop]]
+
+
+def _comparable(sort: str, key: tuple[float | str | None, str]) -> tuple:
+    """A sort key that orders like the ``sort`` view: value (missing last), then id."""
+    value, article_id = key
+    if value is None:
+        return (1, 0.0, article_id)
+    if isinstance(value, str):
+        value = (value.casefold(), value)  # as the title order was built
+    if sort.startswith("-"):
+        value = _Reversed(value) if isinstance(value, tuple) else -value
+    return (0, value, article_id)
+
+
+@functools.total_ordering
+class _Reversed:
+    """Orders its value backwards (a descending text sort inside an ascending tuple)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.value == other.value
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return other.value < self.value
 
 
 _NULL_ID = b'{"id":null'

@@ -12,6 +12,7 @@ from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
 from schemas.query import ArticleQueryArgsSchema, RelatedQueryArgsSchema
 
 from ..content.index import ArticleFilter, ContentIndex
+from ..cursors import make_cursor, read_cursor
 from ..listing import LIST_HEADERS, json_response, page_bounds, page_response
 from ..smorest import Blueprint
 from ..store import current_index
@@ -31,9 +32,21 @@ RELATED_QUERY = RelatedQueryArgsSchema()
 
 def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
     """A page of articles; ``scope`` (``in_topic`` or ``in_provider``) comes from the path."""
-    selection = index.select(ArticleFilter(**query["filter"], **scope), query["sort"])
-    page = selection.positions(*page_bounds(query))
-    return page_response(index.summaries_json(page), selection.total, query)
+    sort = query["sort"]
+    selection = index.select(ArticleFilter(**query["filter"], **scope), sort)
+    token = query.get("cursor")
+    if token is None:
+        page = selection.positions(*page_bounds(query))
+        return page_response(index.summaries_json(page), selection.total, query)
+    start = (
+        0 if token == "" else selection.offset_of(index.rank_after(sort, read_cursor(token, sort)))
+    )
+    page = selection.positions(start, start + query["pageSize"])
+    more = len(page) and start + len(page) < selection.total
+    next_cursor = make_cursor(sort, index.sort_key(sort, int(page[-1]))) if more else None
+    return page_response(
+        index.summaries_json(page), selection.total, query, start=start, next_cursor=next_cursor
+    )
 
 
 @blp.route("")
