@@ -7,11 +7,24 @@ from urllib.parse import quote, unquote_plus
 import orjson
 from flask import Response, request
 
+from schemas.fields import project
+
 JSON_MIMETYPE = "application/json"
 
 
 def json_response(body: bytes) -> Response:
     return Response(body, mimetype=JSON_MIMETYPE)
+
+
+def item_response(body: bytes, query: dict) -> Response:
+    """One item, reduced to the selected ``fields`` if any."""
+    return json_response(_selected(body, query))
+
+
+def _selected(json: bytes, query: dict) -> bytes:
+    """The JSON (an item or an array of items) with only the fields the request selected."""
+    selection = query.get("fields_")
+    return json if selection is None else orjson.dumps(project(orjson.loads(json), selection))
 
 
 def page_bounds(query: dict) -> tuple[int, int]:
@@ -55,7 +68,7 @@ def page_response(
     meta = orjson.dumps(
         {"total": total, "page": page, "pageSize": size, "totalPages": total_pages, "links": links}
     )
-    response = json_response(b'{"items":' + items_json + b"," + meta[1:])
+    response = json_response(b'{"items":' + _selected(items_json, query) + b"," + meta[1:])
     response.headers["Link"] = ", ".join(
         f'<{url}>; rel="{rel}"' for rel, url in links.items() if url and rel != "self"
     )

@@ -13,7 +13,9 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
-from .fields import DateOrTimestamp
+from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
+from .directory import ProviderSchema, TopicSchema
+from .fields import DateOrTimestamp, FieldSelection
 
 MAX_PAGE = 1_000_000_000
 ARTICLE_SORTS = ("publishedDateTime", "quality", "heat", "title")
@@ -91,6 +93,7 @@ def _id_list(what: str, example: str) -> ma.fields.List:
 class ArticleQueryArgsSchema(PaginationArgsSchema):
     """Filters, sort and page of an article list. Filters combine with AND."""
 
+    fields_ = FieldSelection(ArticleSummarySchema, data_key="fields")
     topic = _id_list("topic id", "computer-vision")
     provider = _id_list("provider id (its domain)", "voanews.com")
     category = _id_list("category", "news")
@@ -189,5 +192,37 @@ class DirectoryQueryArgsSchema(PaginationArgsSchema):
     )
 
 
+class ProviderQueryArgsSchema(DirectoryQueryArgsSchema):
+    """Sort, page and fields of the providers list."""
+
+    fields_ = FieldSelection(ProviderSchema, data_key="fields")
+
+
+class TopicQueryArgsSchema(DirectoryQueryArgsSchema):
+    """Sort, page and fields of the topics list."""
+
+    fields_ = FieldSelection(TopicSchema, data_key="fields")
+
+
 class RelatedQueryArgsSchema(PaginationArgsSchema):
-    """Page of an article's related items."""
+    """Page and fields of an article's related items."""
+
+    fields_ = FieldSelection(RelatedItemSchema, data_key="fields")
+
+
+class ArticleArgsSchema(QueryArgsSchema):
+    """Fields of one article."""
+
+    fields_ = FieldSelection(ArticleSchema, data_key="fields")
+
+
+class ProviderArgsSchema(QueryArgsSchema):
+    """Fields of one provider."""
+
+    fields_ = FieldSelection(ProviderSchema, data_key="fields")
+
+
+class TopicArgsSchema(QueryArgsSchema):
+    """Fields of one topic."""
+
+    fields_ = FieldSelection(TopicSchema, data_key="fields")

@@ -9,11 +9,11 @@ from flask_smorest import abort
 from schemas.article import ArticleSchema
 from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE_EXAMPLE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
-from schemas.query import ArticleQueryArgsSchema, RelatedQueryArgsSchema
+from schemas.query import ArticleArgsSchema, ArticleQueryArgsSchema, RelatedQueryArgsSchema
 
 from ..content.index import ArticleFilter, ContentIndex
 from ..cursors import make_cursor, read_cursor
-from ..listing import LIST_HEADERS, json_response, page_bounds, page_response
+from ..listing import LIST_HEADERS, item_response, page_bounds, page_response
 from ..smorest import Blueprint
 from ..store import current_index
 
@@ -27,6 +27,7 @@ ARTICLE_ID = {"description": "The article's id.", "example": "000_31537b93d5a292
 
 # One schema instance per operation: webargs would build a new one per request from a class.
 ARTICLE_QUERY = ArticleQueryArgsSchema()
+ARTICLE_ARGS = ArticleArgsSchema()
 RELATED_QUERY = RelatedQueryArgsSchema()
 
 
@@ -67,9 +68,10 @@ class Articles(MethodView):
 
 @blp.route("/<article_id>", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class Article(MethodView):
+    @blp.arguments(ARTICLE_ARGS, location="query")
     @blp.response(200, ArticleSchema, example=ARTICLE_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, article_id):
+    def get(self, query, article_id):
         """Get one article
 
         The whole article: the summary's fields, all images, the markdown body and
@@ -78,7 +80,7 @@ class Article(MethodView):
         body = current_index().article_json(article_id)
         if body is None:
             abort(404, message=f"No article has the id '{article_id}'.")
-        return json_response(body)
+        return item_response(body, query)
 
 
 @blp.route("/<article_id>/related", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])

@@ -15,16 +15,14 @@ from flask_smorest import abort
 
 from schemas.examples import ARTICLE_PAGE_EXAMPLE, directory_examples
 from schemas.pages import ArticlePageSchema
-from schemas.query import DirectoryQueryArgsSchema
 
 from ..content.index import ContentIndex, Directory
-from ..listing import LIST_HEADERS, json_response, page_bounds, page_response
+from ..listing import LIST_HEADERS, item_response, page_bounds, page_response
 from ..smorest import Blueprint
 from ..store import current_index
 from .articles import ARTICLE_QUERY, article_list
 
 Kind = Literal["provider", "topic"]
-DIRECTORY_QUERY = DirectoryQueryArgsSchema()
 
 
 def _directory(index: ContentIndex, kind: Kind) -> Directory:
@@ -38,6 +36,8 @@ def directory_blueprint(
     example_id: str,
     entry_schema: type[ma.Schema],
     page_schema: type[ma.Schema],
+    list_args: ma.Schema,
+    entry_args: ma.Schema,
 ) -> Blueprint:
     """The blueprint of ``/{kind}s``: list, get one, list its articles."""
     blp = Blueprint(f"{kind}s", __name__, url_prefix=f"/{kind}s", description=description)
@@ -56,7 +56,7 @@ def directory_blueprint(
             description="Sorted by name unless `sort` says otherwise "
             "(`-articleCount`: the biggest first).",
         )
-        @blp.arguments(DIRECTORY_QUERY, location="query")
+        @blp.arguments(list_args, location="query")
         @blp.response(200, page_schema, headers=LIST_HEADERS, example=page_example)
         def get(self, query):
             entries = _directory(current_index(), kind)
@@ -69,14 +69,15 @@ def directory_blueprint(
             summary=f"Get one {kind}",
             description=f"The {kind} with its article count and newest article's date.",
         )
+        @blp.arguments(entry_args, location="query")
         @blp.response(200, entry_schema, example=entry_example)
         @blp.alt_response(404, response="NOT_FOUND")
-        def get(self, **path):
+        def get(self, query, **path):
             entry_id = path[f"{kind}_id"]
             body = _directory(current_index(), kind).get_json(entry_id.lower())
             if body is None:
                 _not_found(kind, entry_id)
-            return json_response(body)
+            return item_response(body, query)
 
     @blp.route(f"/<{kind}_id>/articles", parameters=[id_param])
     class EntryArticles(MethodView):

@@ -2,6 +2,7 @@
 
 from schemas.directory import ProviderSchema
 from schemas.pages import ProviderPageSchema
+from schemas.query import ProviderArgsSchema, ProviderQueryArgsSchema
 
 from .directory import directory_blueprint
 
@@ -12,4 +13,6 @@ blp = directory_blueprint(
     example_id="voanews.com",
     entry_schema=ProviderSchema,
     page_schema=ProviderPageSchema,
+    list_args=ProviderQueryArgsSchema(),
+    entry_args=ProviderArgsSchema(),
 )

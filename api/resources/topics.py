@@ -2,6 +2,7 @@
 
 from schemas.directory import TopicSchema
 from schemas.pages import TopicPageSchema
+from schemas.query import TopicArgsSchema, TopicQueryArgsSchema
 
 from .directory import directory_blueprint
 
@@ -12,4 +13,6 @@ blp = directory_blueprint(
     example_id="computer-vision",
     entry_schema=TopicSchema,
     page_schema=TopicPageSchema,
+    list_args=TopicQueryArgsSchema(),
+    entry_args=TopicArgsSchema(),
 )
