@@ -18,6 +18,9 @@ class Config:
     MAX_PAGE_SIZE = 100
     # Sent with every successful GET/HEAD (errors are "no-store").
     CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+    # Rendered responses each worker keeps (0: none), and the largest body it keeps.
+    RESPONSE_CACHE_SIZE = 512
+    RESPONSE_CACHE_MAX_BYTES = 256 * 1024
     # Origins allowed to read responses from a browser: "*" or a list of origins.
     CORS_ORIGINS = "*"
     # Compression (flask-compress): algorithms in order of preference, and the smallest

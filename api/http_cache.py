@@ -1,4 +1,4 @@
-"""Conditional requests and cache headers, for browsers, proxies and CDNs.
+"""Conditional requests, cache headers and a cache of rendered responses.
 
 Every successful GET or HEAD carries a strong ``ETag``, ``Last-Modified`` and the
 configured ``Cache-Control``; a request whose ``If-None-Match`` (or, without one,
@@ -10,6 +10,11 @@ the normalized request (path and sorted query parameters); for one article, from
 article's JSON as the index prepared it, so it changes only when that article does.
 flask-compress appends the content coding to it (``"…:gzip"``), which keeps ETags
 strong per encoding; a tag with any of those suffixes matches here too.
+
+Each worker also keeps the last ``RESPONSE_CACHE_SIZE`` rendered API responses (before
+compression), keyed by the exact URL and its ETag, so a hot page is answered without
+parsing or querying again. The index version is part of the ETag, so a new index never
+serves an old response. Errors are never cached.
 """
 
 from __future__ import annotations
@@ -26,9 +31,15 @@ CODINGS = ("", ":zstd", ":br", ":gzip", ":deflate")
 VARY = ("Accept-Encoding", "Origin")
 
 
+CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics"})
+CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
+
+
 def init_app(app: Flask) -> None:
     app.extensions["etag_salt"] = _code_digest()
+    app.extensions["responses"] = {}
     app.before_request(answer_not_modified)
+    app.before_request(answer_from_cache)
     app.after_request(add_cache_headers)
 
 
@@ -75,6 +86,40 @@ def answer_not_modified() -> Response | None:
     return None
 
 
+def _cache_key() -> tuple | None:
+    if request.method not in ("GET", "HEAD") or request.blueprint not in CACHED_BLUEPRINTS:
+        return None
+    return (request_etag(), request.host, request.script_root, request.path, request.query_string)
+
+
+def answer_from_cache() -> Response | None:
+    """The rendered response to this exact request, if this worker has it."""
+    key = _cache_key()
+    hit = current_app.extensions["responses"].get(key) if key else None
+    if hit is None:
+        return None
+    g.cached = True
+    body, headers = hit
+    return Response(body, headers=headers)
+
+
+def _remember(response: Response) -> None:
+    key = _cache_key()
+    limit = current_app.config["RESPONSE_CACHE_SIZE"]
+    if key is None or limit <= 0 or g.get("cached") or response.direct_passthrough:
+        return
+    body = response.get_data()
+    if len(body) > current_app.config["RESPONSE_CACHE_MAX_BYTES"]:
+        return
+    responses = current_app.extensions["responses"]
+    while len(responses) >= limit:
+        responses.pop(next(iter(responses)), None)  # the oldest
+    headers = [
+        (name, response.headers[name]) for name in CACHED_HEADERS if name in response.headers
+    ]
+    responses[key] = (body, headers)
+
+
 def _not_modified(tag: str) -> Response:
     response = Response(status=304)
     response.set_etag(tag)
@@ -89,6 +134,7 @@ def add_cache_headers(response: Response) -> Response:
     response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
     response.headers["Last-Modified"] = http_date(current_index().built_at)
     if response.status_code == 200 and request.endpoint is not None:
+        _remember(response)
         response.set_etag(request_etag())
     return response
 

@@ -13,7 +13,6 @@ import http
 
 import flask_smorest
 import marshmallow as ma
-from flask import current_app
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
@@ -39,29 +38,12 @@ class QueryParser(FlaskParser):
     """Query strings read as :class:`QueryArgs`; ``unknown`` is left to each schema's Meta
     (which rejects unknown parameters); a bad parameter is a 400.
 
-    Parsing a query string through its schema costs more than answering most queries,
-    so each app remembers the last ``PARSED_QUERIES`` query strings it parsed (per
-    schema): a hot page is parsed once. What a view receives is the same object every
-    time, so views must only read it. Errors are not remembered. webargs' own proxy
-    also works out which fields take lists on every request; here that is done once
-    per schema.
+    webargs' own proxy works out which fields take lists on every request; here that is
+    done once per schema, which keeps argument parsing lower in the profile.
     """
 
     DEFAULT_VALIDATION_STATUS = 400
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}  # noqa: RUF012
-    PARSED_QUERIES = 256
-
-    def parse(self, argmap, req=None, **kwargs):
-        req = req if req is not None else self.get_default_request()
-        parsed_queries = current_app.extensions.setdefault("parsed_queries", {})
-        key = (id(argmap), kwargs.get("location"), req.query_string)
-        parsed = parsed_queries.get(key)
-        if parsed is None:
-            parsed = super().parse(argmap, req, **kwargs)
-            if parsed_queries and len(parsed_queries) >= self.PARSED_QUERIES:
-                parsed_queries.pop(next(iter(parsed_queries)), None)  # the oldest
-            parsed_queries[key] = parsed
-        return parsed
 
     def load_querystring(self, req, schema: ma.Schema) -> QueryArgs:
         return QueryArgs(req.args, _list_names(schema))

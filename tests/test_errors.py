@@ -90,21 +90,3 @@ def test_unexpected_errors_are_a_bare_500(app):
 
     doc = assert_problem(app.test_client().get("/boom"), 500)
     assert "secret" not in doc["detail"]
-
-
-def test_parsed_queries_are_remembered_but_errors_are_not(app, client):
-    first = client.get("/articles?topic=ai&pageSize=3").get_json()
-    assert client.get("/articles?topic=ai&pageSize=3").get_json() == first
-    assert len(app.extensions["parsed_queries"]) == 1
-    for _ in range(2):
-        assert_problem(client.get("/articles?pageSize=0"), 400, "pageSize")
-    assert len(app.extensions["parsed_queries"]) == 1
-
-
-def test_remembered_queries_are_bounded(app, client, monkeypatch):
-    from api.smorest import QueryParser
-
-    monkeypatch.setattr(QueryParser, "PARSED_QUERIES", 5)
-    for page in range(1, 12):
-        assert client.get(f"/articles?page={page}&pageSize=2").get_json()["page"] == page
-    assert len(app.extensions["parsed_queries"]) == 5

@@ -116,3 +116,27 @@ def test_compressed_bodies_decode_to_the_same_json(client, coding, decode):
 def test_small_bodies_are_not_compressed(client):
     response = client.get("/topics/ai", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in response.headers
+
+
+def test_rendered_responses_are_reused_for_the_same_url(app, client):
+    first = client.get("/articles?topic=ai&pageSize=3")
+    assert len(app.extensions["responses"]) == 1
+    again = client.get("/articles?topic=ai&pageSize=3")
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Link"] == first.headers["Link"] and again.headers["X-Total-Count"] == "15"
+    reordered = client.get("/articles?pageSize=3&topic=ai")  # same ETag, other links
+    assert reordered.get_json()["links"]["self"].endswith("?pageSize=3&topic=ai&page=1")
+    for _ in range(2):
+        assert_problem(client.get("/articles?pageSize=0"), 400, "pageSize")
+    assert len(app.extensions["responses"]) == 2
+
+
+def test_the_response_cache_is_bounded_and_can_be_off(make_app, corpus):
+    app = make_app(corpus, RESPONSE_CACHE_SIZE=3)
+    client = app.test_client()
+    for page in range(1, 8):
+        assert client.get(f"/articles?page={page}&pageSize=2").get_json()["page"] == page
+    assert len(app.extensions["responses"]) == 3
+    off = make_app(corpus, RESPONSE_CACHE_SIZE=0)
+    off.test_client().get("/articles")
+    assert off.extensions["responses"] == {}
