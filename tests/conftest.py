@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import write_corpus
 
 from api import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -47,3 +58,41 @@ def client(app):
 def runner(app):
     """A CLI runner of ``app``."""
     return app.test_cli_runner()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(corpus, tmp_path):
+    """Gunicorn started as `make serve` starts it, serving ``corpus`` on a free loopback
+    port; yields its ``base`` URL and its ``access_log`` path."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEWS_API_PORT": str(port),
+        "NEWS_API_CONTENT_DIR": str(corpus),
+        "NEWS_API_CACHE_DIR": str(tmp_path / "cache"),
+        "NEWS_API_ACCESS_LOG": str(tmp_path / "access.log"),
+    }
+    log = (tmp_path / "server.log").open("w")
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/topics", timeout=1).close()
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.1)
+    yield SimpleNamespace(base=base, access_log=tmp_path / "access.log")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    log.close()

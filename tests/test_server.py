@@ -4,55 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(corpus, tmp_path):
-    """Gunicorn serving ``corpus`` on a free loopback port; yields its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "NEWS_API_PORT": str(port),
-        "NEWS_API_CONTENT_DIR": str(corpus),
-        "NEWS_API_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    log = (tmp_path / "server.log").open("w")
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/topics", timeout=1).close()
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.1)
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    log.close()
 
 
 def get(url: str) -> tuple[int, dict, dict]:
@@ -65,6 +20,7 @@ def get(url: str) -> tuple[int, dict, dict]:
 
 
 def test_real_server_serves_lists_items_and_problems(server):
+    server = server.base
     status, headers, body = get(f"{server}/articles?topic=ai&pageSize=5")
     assert status == 200 and body["total"] == 15 and len(body["items"]) == 5
     assert headers["X-Total-Count"] == "15"
@@ -79,6 +35,7 @@ def test_real_server_serves_lists_items_and_problems(server):
 
 
 def test_real_server_revalidates_and_compresses(server):
+    server = server.base
     url = f"{server}/articles?pageSize=30"
     with urllib.request.urlopen(url, timeout=5) as response:
         plain, etag = response.read(), response.headers["ETag"]
