@@ -68,15 +68,19 @@ class Server:
         with urllib.request.urlopen(self.base + path, timeout=10) as response:
             return json.load(response)
 
-    def memory(self) -> tuple[float, float]:
-        """(RSS, PSS) in MB of the master and all its workers."""
+    def etag(self, path: str) -> str:
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return response.headers["ETag"]
+
+    def memory(self) -> tuple[float, float, float]:
+        """(RSS, PSS, peak RSS) in MB of the master and all its workers, summed."""
         pids = [self.proc.pid] + [
             int(p)
             for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
             .read_text()
             .split()
         ]
-        rss = pss = 0
+        rss = pss = peak = 0
         for pid in pids:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 name, *rest = line.split()
@@ -84,7 +88,10 @@ class Server:
                     rss += int(rest[0])
                 elif name == "Pss:":
                     pss += int(rest[0])
-        return rss / 1024, pss / 1024
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak += int(line.split()[1])
+        return rss / 1024, pss / 1024, peak / 1024
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -92,9 +99,16 @@ class Server:
 
 
 def wrk(
-    url: str, duration: int, connections: int, script: Path | None = None, arg: str = ""
+    url: str,
+    duration: int,
+    connections: int,
+    script: Path | None = None,
+    arg: str = "",
+    header: str | None = None,
 ) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if header:
+        cmd += ["-H", header]
     if script:
         cmd += ["-s", str(script)]
     cmd.append(url)
@@ -223,10 +237,25 @@ def bench_size(size: int, args) -> str:
             "its related items": f"/articles/{article}/related",
             "providers list": "/providers",
             "topics list": "/topics",
+            "fields=id,title,publishedDateTime": "/articles?fields=id,title,publishedDateTime",
+            "cursor walk, page after one": "/articles?sort=title&cursor="
+            + server.get_json("/articles?sort=title&cursor=")["links"]["next"].split("cursor=")[1],
         }
+        etag = server.etag(f"/articles?topic={top_topic}")
         rows = [("hello (ceiling)", wrk(hello.base + "/hello", args.duration, args.connections))]
         for name, path in queries.items():
             rows.append((name, wrk(server.base + path, args.duration, args.connections)))
+        rows.append(
+            (
+                "304: one topic, If-None-Match",
+                wrk(
+                    f"{server.base}/articles?topic={top_topic}",
+                    args.duration,
+                    args.connections,
+                    header=f"If-None-Match: {etag}",
+                ),
+            )
+        )
         paths = mixed_paths(server)
         rows.append(
             (
@@ -243,7 +272,7 @@ def bench_size(size: int, args) -> str:
         rows.append(
             ("hello (ceiling, again)", wrk(hello.base + "/hello", args.duration, args.connections))
         )
-        rss, pss = server.memory()
+        rss, pss, peak = server.memory()
     finally:
         server.stop()
         hello.stop()
@@ -271,7 +300,8 @@ def bench_size(size: int, args) -> str:
         f"- restart with unchanged content (build cache): {warm.startup:.2f} s",
         f"- per-file parse, one core: ours {ours_us:.0f} µs (read, validate, serialize) vs "
         f"plain CSafeLoader {plain_us:.0f} µs on the front matter ({ours_us / plain_us:.2f}x)",
-        f"- server memory after the load (master + 2 workers): RSS {rss:,.0f} MB, "
+        f"- server memory after the load (master + 2 workers, summed): RSS {rss:,.0f} MB "
+        f"(peak {peak:,.0f} MB), "
         f"PSS {pss:,.0f} MB; the corpus as JSON (every article in full): {json_mb:,.0f} MB "
         f"(PSS / JSON = {pss / json_mb:.2f})",
         "",
