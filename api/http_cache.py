@@ -71,18 +71,19 @@ def request_etag() -> str:
 
 
 def answer_not_modified() -> Response | None:
-    """``304`` when the client's copy is current; otherwise let the view answer."""
+    """``304`` when ``If-None-Match`` names the current ETag; otherwise the view answers.
+
+    A matching ETag can only come from an earlier 200 to the same request, so the view
+    need not run. ``If-Modified-Since`` names no resource; it is checked on the view's
+    answer (in :func:`add_cache_headers`), so a bad request stays a 4xx.
+    """
     if request.method not in ("GET", "HEAD") or request.endpoint is None:
         return None
     if request.if_none_match:
-        etag = request_etag()
+        current = {request_etag() + coding for coding in CODINGS}
         for tag in request.if_none_match.as_set():
-            if tag == "*" or tag in {etag + coding for coding in CODINGS}:
+            if tag in current:
                 return _not_modified(tag)
-        return None
-    since = request.if_modified_since
-    if since is not None and int(current_index().built_at.timestamp()) <= since.timestamp():
-        return _not_modified(request_etag())
     return None
 
 
@@ -136,6 +137,7 @@ def add_cache_headers(response: Response) -> Response:
     if response.status_code == 200 and request.endpoint is not None:
         _remember(response)
         response.set_etag(request_etag())
+        response.make_conditional(request)  # If-Modified-Since
     return response
 
 
@@ -171,4 +173,5 @@ CACHE_HEADERS = {
         "description": "`public, max-age=60, stale-while-revalidate=300` unless configured.",
         "schema": {"type": "string"},
     },
+    "Vary": {"description": "`Accept-Encoding, Origin`.", "schema": {"type": "string"}},
 }

@@ -140,3 +140,10 @@ def test_the_response_cache_is_bounded_and_can_be_off(make_app, corpus):
     off = make_app(corpus, RESPONSE_CACHE_SIZE=0)
     off.test_client().get("/articles")
     assert off.extensions["responses"] == {}
+
+
+def test_if_modified_since_never_hides_an_error(client):
+    future = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert_problem(client.get("/articles/nope", headers={"If-Modified-Since": future}), 404)
+    assert_problem(client.get("/articles?page=0", headers={"If-Modified-Since": future}), 400)
+    assert client.get("/articles/a01", headers={"If-Modified-Since": future}).status_code == 304
