@@ -5,14 +5,13 @@ Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds
 - every article's JSON in one ``bytes`` blob (the summary is a prefix of the full
   article; related items are slices of it), so a response is assembled by slicing,
   never by serializing, and forked workers share the blob's pages;
-- numpy arrays of the sortable and filterable values, one precomputed order per sort
-  (key, then id), and posting lists (article positions) per topic, provider, category
-  and type, so a query is a few vectorised operations whatever the page or the number
-  of matches;
+- one :class:`SortedView` per sort (key, then id): the order itself, the filterable
+  columns in that order, and posting lists per topic, provider, category and type, so a
+  query is a few vectorised operations on already-ordered data, whatever the page;
 - providers and topics with their counts, each already serialized.
 
-Article positions are their rank by id. Nothing here changes after ``build``; a
-reload builds a new index and swaps it in.
+An article's position is its rank by id. Nothing here changes once built; a reload
+builds a new index and swaps it in.
 """
 
 from __future__ import annotations
@@ -38,9 +37,9 @@ if TYPE_CHECKING:
     from .build import FolderContent
 
 _RELATED_OPEN = b',"related":['
+_RELATED_CLOSE = b"]}"
 # A value held by at least 1/MASK_MIN_FRACTION of the articles gets a membership mask.
 MASK_MIN_FRACTION = 32
-_RELATED_CLOSE = b"]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +76,12 @@ class Directory:
         names = [e["name"].casefold() for e in entries]
         counts = [e["articleCount"] for e in entries]
         n = len(entries)
-        by_name = sorted(range(n), key=lambda i: (names[i], i))
-        by_count = sorted(range(n), key=lambda i: (counts[i], i))
-        by_count_desc = sorted(range(n), key=lambda i: (-counts[i], i))
+        # Ties go by id (entries are in id order) in both directions.
         self._orders = {
-            "name": by_name,
-            "-name": by_name[::-1],
-            "articleCount": by_count,
-            "-articleCount": by_count_desc,
+            "name": sorted(range(n), key=lambda i: (names[i], i)),
+            "-name": sorted(range(n), key=lambda i: (names[i], -i), reverse=True),
+            "articleCount": sorted(range(n), key=lambda i: (counts[i], i)),
+            "-articleCount": sorted(range(n), key=lambda i: (-counts[i], i)),
         }
         assert set(self._orders) == {f"{s}{k}" for k in DIRECTORY_SORTS for s in ("", "-")}
 
@@ -115,8 +112,9 @@ class ContentIndex:
         self._position = {r.id: i for i, r in enumerate(records)}
         self._ids = list(self._position)
         self._build_blob(records)
-        self._build_columns(records)
-        self.providers, self.topics = self._build_directories(records)
+        postings = _all_postings(records)
+        self._build_views(records, postings)
+        self.providers, self.topics = _directories(records, postings)
 
     # -- building ---------------------------------------------------------
 
@@ -162,27 +160,16 @@ class ContentIndex:
         self._related_ptr = related_ptr
         self._related_bounds = np.array(related_bounds, np.int64).reshape(-1, 2)
 
-    def _build_columns(self, records: list[ArticleRecord]) -> None:
+    def _build_views(self, records: list[ArticleRecord], postings: dict[str, dict]) -> None:
         n = len(records)
         nan = float("nan")
-        self._published_ts = np.array(
-            [nan if r.published_ts is None else r.published_ts for r in records], np.float64
-        )
         columns = {
-            "publishedDateTime": self._published_ts,
+            "publishedDateTime": _published_ts(records),
             "quality": np.array([nan if r.quality is None else r.quality for r in records]),
             "heat": np.array([nan if r.heat is None else r.heat for r in records]),
             "published": np.array(
                 [-1 if r.published is None else int(r.published) for r in records], np.int8
             ),
-        }
-        self._postings = {
-            "topics": _postings((i, t[0]) for i, r in enumerate(records) for t in r.topics),
-            "providers": _postings((i, r.provider[0]) for i, r in enumerate(records) if r.provider),
-            "categories": _postings(
-                (i, r.category.lower()) for i, r in enumerate(records) if r.category
-            ),
-            "types": _postings((i, r.type.lower()) for i, r in enumerate(records) if r.type),
         }
         sort_keys = {
             "publishedDateTime": columns["publishedDateTime"],
@@ -198,7 +185,7 @@ class ContentIndex:
                 for value, positions in by_value.items()
                 if len(positions) >= n // MASK_MIN_FRACTION
             }
-            for group, by_value in self._postings.items()
+            for group, by_value in postings.items()
         }
         position = np.arange(n)
         self._sort_columns = {k: v for k, v in sort_keys.items() if k != "title"}
@@ -207,37 +194,7 @@ class ContentIndex:
             for sign, values in (("", sort_keys[key]), ("-", -sort_keys[key])):
                 # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
                 order = np.lexsort((position, values)).astype(np.int32)
-                self._views[sign + key] = SortedView(order, columns, self._postings, members)
-
-    def _build_directories(self, records: list[ArticleRecord]) -> tuple[Directory, Directory]:
-        def entries(postings: dict[str, np.ndarray], names: dict[str, Counter]) -> list[dict]:
-            out = []
-            for entry_id, positions in postings.items():
-                latest = np.nanmax(self._published_ts[positions], initial=-np.inf)
-                out.append(
-                    {
-                        "id": entry_id,
-                        "name": names[entry_id].most_common(1)[0][0],
-                        "articleCount": len(positions),
-                        "latestPublishedDateTime": dt.datetime.fromtimestamp(latest, dt.UTC)
-                        if np.isfinite(latest)
-                        else None,
-                    }
-                )
-            return out
-
-        provider_names: dict[str, Counter] = defaultdict(Counter)
-        topic_names: dict[str, Counter] = defaultdict(Counter)
-        for r in records:
-            if r.provider:
-                provider_names[r.provider[0]][r.provider[1]] += 1
-            for topic_id, name in r.topics:
-                topic_names[topic_id][name] += 1
-        providers = entries(self._postings["providers"], provider_names)
-        for p in providers:
-            p["domain"] = p["id"]
-        topics = entries(self._postings["topics"], topic_names)
-        return Directory(providers, ProviderSchema()), Directory(topics, TopicSchema())
+                self._views[sign + key] = SortedView(order, columns, postings, members)
 
     # -- reading ----------------------------------------------------------
 
@@ -452,6 +409,58 @@ def _with_id(item_json: bytes, article_id: str) -> bytes:
     """A related item's JSON with its ``id`` (the first field, null until now) set."""
     assert item_json.startswith(_NULL_ID), "RelatedItemSchema must dump id first"
     return b'{"id":' + orjson.dumps(article_id) + item_json[len(_NULL_ID) :]
+
+
+def _published_ts(records: list[ArticleRecord]) -> np.ndarray:
+    nan = float("nan")
+    return np.array([nan if r.published_ts is None else r.published_ts for r in records])
+
+
+def _all_postings(records: list[ArticleRecord]) -> dict[str, dict[str, np.ndarray]]:
+    """Article positions (ascending) per topic, provider, category and type."""
+    return {
+        "topics": _postings((i, t[0]) for i, r in enumerate(records) for t in r.topics),
+        "providers": _postings((i, r.provider[0]) for i, r in enumerate(records) if r.provider),
+        "categories": _postings(
+            (i, r.category.lower()) for i, r in enumerate(records) if r.category
+        ),
+        "types": _postings((i, r.type.lower()) for i, r in enumerate(records) if r.type),
+    }
+
+
+def _directories(
+    records: list[ArticleRecord], postings: dict[str, dict[str, np.ndarray]]
+) -> tuple[Directory, Directory]:
+    """Providers and topics, each with its most common name, count and newest date."""
+    published_ts = _published_ts(records)
+    names: dict[str, dict[str, Counter]] = {
+        "providers": defaultdict(Counter),
+        "topics": defaultdict(Counter),
+    }
+    for r in records:
+        if r.provider:
+            names["providers"][r.provider[0]][r.provider[1]] += 1
+        for topic_id, name in r.topics:
+            names["topics"][topic_id][name] += 1
+
+    def entries(group: str) -> list[dict]:
+        out = []
+        for entry_id, positions in postings[group].items():
+            latest = np.nanmax(published_ts[positions], initial=-np.inf)
+            out.append(
+                {
+                    "id": entry_id,
+                    "name": names[group][entry_id].most_common(1)[0][0],
+                    "articleCount": len(positions),
+                    "latestPublishedDateTime": dt.datetime.fromtimestamp(latest, dt.UTC)
+                    if np.isfinite(latest)
+                    else None,
+                }
+            )
+        return out
+
+    providers = [{**entry, "domain": entry["id"]} for entry in entries("providers")]
+    return Directory(providers, ProviderSchema()), Directory(entries("topics"), TopicSchema())
 
 
 def _unique(records: list[ArticleRecord]) -> tuple[list[ArticleRecord], list[Skipped]]:
