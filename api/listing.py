@@ -7,7 +7,7 @@ from urllib.parse import quote, unquote_plus
 import orjson
 from flask import Response, request
 
-from schemas.fields import project
+from schemas.selection import project
 
 JSON_MIMETYPE = "application/json"
 

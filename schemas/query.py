@@ -15,7 +15,8 @@ from flask import current_app
 
 from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
 from .directory import ProviderSchema, TopicSchema
-from .fields import DateOrTimestamp, FieldSelection
+from .fields import DateOrTimestamp
+from .selection import FieldSelection
 
 MAX_PAGE = 1_000_000_000
 ARTICLE_SORTS = ("publishedDateTime", "quality", "heat", "title")

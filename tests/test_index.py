@@ -105,3 +105,13 @@ def test_an_empty_index_answers_every_query(tmp_path):
         selection = index.select(ArticleFilter(topics=("ai",), after=0.0), sort)
         assert selection.total == 0 and len(selection.positions(0, 20)) == 0
     assert index.summaries_json(index.select(ArticleFilter(), "title").positions(0, 9)) == b"[]"
+
+
+def test_new_index_code_reuses_the_parsed_files(tmp_path, corpus, monkeypatch):
+    cache = tmp_path / "cache"
+    first, _ = build_index(corpus, cache_dir=cache)
+    monkeypatch.setattr(build, "index_fingerprint", lambda: "other index code")
+    rebuilt, report = build_index(corpus, cache_dir=cache)
+    assert (report.parsed, report.from_cache) == (0, False)
+    assert rebuilt.version != first.version
+    assert rebuilt.article_json("a00") == first.article_json("a00")

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import BuildCache, Entries, Key
+from .cache import BuildCache, Entries, Key, index_fingerprint
 from .index import ContentIndex
 from .seeds import ArticleRecord, Skipped, read_article, scan_content_files
 
@@ -57,7 +57,7 @@ def build_index(
     started = time.perf_counter()
     cache = BuildCache(cache_dir, root) if cache_dir else None
     keys = scan_folder(root)
-    version = _version(keys, cache)
+    version = _version(keys)
     if cache is not None and (index := cache.load_index(version)) is not None:
         return index, BuildReport(len(keys), 0, True, time.perf_counter() - started)
     content = read_folder(root, keys=keys, cache=cache, workers=workers)
@@ -109,16 +109,16 @@ def read_folder(
         root=root,
         records=records,
         skipped=skipped,
-        version=_version(keys, cache),
+        version=_version(keys),
         files=len(keys),
         parsed=len(to_read),
     )
 
 
-def _version(keys: dict[str, Key], cache: BuildCache | None) -> str:
+def _version(keys: dict[str, Key]) -> str:
+    """Changes whenever a content file, or the code that builds the index, changes."""
     digest = hashlib.sha256(repr(sorted(keys.items())).encode())
-    if cache is not None:
-        digest.update(cache.fingerprint.encode())
+    digest.update(index_fingerprint().encode())
     return digest.hexdigest()[:16]
 
 

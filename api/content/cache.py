@@ -30,15 +30,32 @@ Key = tuple[int, int]  # (size, mtime_ns)
 Entries = dict[str, tuple[Key, ArticleRecord | Skipped]]
 
 
-def _code_fingerprint() -> str:
-    """Changes whenever the code that makes records or the index changes (every module of
-    ``api/content`` and ``schemas``), so a cache written by other code is never used."""
+ROOT = Path(__file__).resolve().parent.parent.parent
+# The code that turns a file into an ArticleRecord: when it changes, every record is stale.
+RECORD_SOURCES = (
+    "api/content/seeds.py",
+    "schemas/seed.py",
+    "schemas/article.py",
+    "schemas/fields.py",
+)
+
+
+def _fingerprint(sources: list[Path]) -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
-    here = Path(__file__).resolve().parent
-    for source in sorted([*here.glob("*.py"), *(here.parent.parent / "schemas").glob("*.py")]):
-        digest.update(source.name.encode())
+    for source in sorted(sources):
+        digest.update(source.relative_to(ROOT).as_posix().encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+def records_fingerprint() -> str:
+    """Changes whenever the code that makes records changes."""
+    return _fingerprint([ROOT / name for name in RECORD_SOURCES])
+
+
+def index_fingerprint() -> str:
+    """Changes whenever any code that makes the index changes (``api/content``, ``schemas``)."""
+    return _fingerprint([*ROOT.glob("api/content/*.py"), *ROOT.glob("schemas/*.py")])
 
 
 class BuildCache:
@@ -48,7 +65,7 @@ class BuildCache:
         folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
         self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
         self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
-        self.fingerprint = _code_fingerprint()
+        self.fingerprint = records_fingerprint()
 
     def load(self) -> Entries:
         """The cached entries, or none if the cache is missing, foreign or damaged."""
