@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
-from flask_cors import CORS
 
-from . import http_cache
+from . import cors, http_cache
 from .cli import seeds_cli
 from .config import Config
 from .content.build import build_index
@@ -22,15 +21,6 @@ from .smorest import Api
 from .store import ContentStore
 
 log = logging.getLogger(__name__)
-# Response headers a browser script may read (CORS).
-EXPOSED_HEADERS = [
-    "Link",
-    "X-Total-Count",
-    "ETag",
-    "Last-Modified",
-    "Cache-Control",
-    "Content-Encoding",
-]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -48,14 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
 
     app.extensions["content"] = ContentStore(load_index(app))
-    CORS(
-        app,
-        origins=app.config["CORS_ORIGINS"],
-        methods=["GET", "HEAD", "OPTIONS"],
-        expose_headers=EXPOSED_HEADERS,
-        max_age=86400,
-        send_wildcard=app.config["CORS_ORIGINS"] == "*",
-    )
+    cors.init_app(app)
     Compress(app)
     http_cache.init_app(app)  # registered last, so its headers are set before compression
     api = Api(app)

@@ -22,15 +22,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.http import http_date
+from flask import Flask, Request, Response, current_app, g, request
 
 from .store import current_index
 
 CODINGS = ("", ":zstd", ":br", ":gzip", ":deflate")
-VARY = ("Accept-Encoding", "Origin")
-
-
+VARY = "Accept-Encoding, Origin"
 CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 
@@ -38,8 +35,7 @@ CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 def init_app(app: Flask) -> None:
     app.extensions["etag_salt"] = _code_digest()
     app.extensions["responses"] = {}
-    app.before_request(answer_not_modified)
-    app.before_request(answer_from_cache)
+    app.before_request(answer_early)
     app.after_request(add_cache_headers)
 
 
@@ -54,60 +50,89 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
-def request_etag() -> str:
-    """The ETag (unquoted) of what this request gets; computed once per request."""
-    etag = g.get("etag")
-    if etag is None:
+class _Validators:
+    """What this request's caching needs, worked out once (kept on ``g``)."""
+
+    __slots__ = ("cache_key", "etag", "last_modified")
+
+    def __init__(self, req: Request) -> None:
         index = current_index()
         key = None
-        if request.endpoint == "articles.Article" and request.view_args:
-            key = index.article_digest(request.view_args["article_id"])
+        if req.endpoint == "articles.Article" and req.view_args:
+            key = index.article_digest(req.view_args["article_id"])
         if key is None:
-            query = "&".join(sorted(f"{k}={v}" for k, v in request.args.items(multi=True)))
-            key = f"{index.version}\n{request.path}\n{query}".encode()
+            query = "&".join(sorted(f"{k}={v}" for k, v in req.args.items(multi=True)))
+            key = f"{index.version}\n{req.path}\n{query}".encode()
         salt = current_app.extensions["etag_salt"]
-        etag = g.etag = hashlib.blake2b(key, digest_size=12, key=salt).hexdigest()
-    return etag
+        self.etag = hashlib.blake2b(key, digest_size=12, key=salt).hexdigest()
+        self.last_modified = index.last_modified
+        # The rendered-response cache: API routes only, and the exact URL (its links
+        # are absolute and keep the client's parameter order).
+        self.cache_key = (
+            (self.etag, req.host, req.script_root, req.path, req.query_string)
+            if req.blueprint in CACHED_BLUEPRINTS
+            else None
+        )
 
 
-def answer_not_modified() -> Response | None:
-    """``304`` when ``If-None-Match`` names the current ETag; otherwise the view answers.
+def _validators(req: Request) -> _Validators | None:
+    """This request's validators; None for what is never cached (other methods, 404s)."""
+    if req.method not in ("GET", "HEAD") or req.endpoint is None:
+        return None
+    validators = g.get("validators")
+    if validators is None:
+        validators = g.validators = _Validators(req)
+    return validators
+
+
+def answer_early() -> Response | None:
+    """``304`` when ``If-None-Match`` names the current ETag, or the rendered response
+    if this worker has it; otherwise the view answers.
 
     A matching ETag can only come from an earlier 200 to the same request, so the view
     need not run. ``If-Modified-Since`` names no resource; it is checked on the view's
     answer (in :func:`add_cache_headers`), so a bad request stays a 4xx.
     """
-    if request.method not in ("GET", "HEAD") or request.endpoint is None:
+    req = request._get_current_object()
+    validators = _validators(req)
+    if validators is None:
         return None
-    if request.if_none_match:
-        current = {request_etag() + coding for coding in CODINGS}
-        for tag in request.if_none_match.as_set():
+    if "If-None-Match" in req.headers:
+        current = {validators.etag + coding for coding in CODINGS}
+        for tag in req.if_none_match.as_set():
             if tag in current:
-                return _not_modified(tag)
+                response = Response(status=304)
+                response.headers["ETag"] = f'"{tag}"'
+                return response
+    hit = current_app.extensions["responses"].get(validators.cache_key)
+    if hit is not None:
+        g.cached = True
+        return Response(hit[0], headers=hit[1])
     return None
 
 
-def _cache_key() -> tuple | None:
-    if request.method not in ("GET", "HEAD") or request.blueprint not in CACHED_BLUEPRINTS:
-        return None
-    return (request_etag(), request.host, request.script_root, request.path, request.query_string)
+def add_cache_headers(response: Response) -> Response:
+    req = request._get_current_object()
+    headers = response.headers
+    headers["Vary"] = VARY if "Vary" not in headers else f"{headers['Vary']}, {VARY}"
+    validators = _validators(req)
+    if validators is None or response.status_code not in (200, 304):
+        headers["Cache-Control"] = "no-store"
+        return response
+    headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
+    headers["Last-Modified"] = validators.last_modified
+    if response.status_code == 200:
+        if validators.cache_key is not None and not g.get("cached"):
+            _remember(validators.cache_key, response)
+        headers["ETag"] = f'"{validators.etag}"'
+        if "If-Modified-Since" in req.headers:
+            response.make_conditional(req)
+    return response
 
 
-def answer_from_cache() -> Response | None:
-    """The rendered response to this exact request, if this worker has it."""
-    key = _cache_key()
-    hit = current_app.extensions["responses"].get(key) if key else None
-    if hit is None:
-        return None
-    g.cached = True
-    body, headers = hit
-    return Response(body, headers=headers)
-
-
-def _remember(response: Response) -> None:
-    key = _cache_key()
+def _remember(key: tuple, response: Response) -> None:
     limit = current_app.config["RESPONSE_CACHE_SIZE"]
-    if key is None or limit <= 0 or g.get("cached") or response.direct_passthrough:
+    if limit <= 0 or response.direct_passthrough:
         return
     body = response.get_data()
     if len(body) > current_app.config["RESPONSE_CACHE_MAX_BYTES"]:
@@ -115,30 +140,10 @@ def _remember(response: Response) -> None:
     responses = current_app.extensions["responses"]
     while len(responses) >= limit:
         responses.pop(next(iter(responses)), None)  # the oldest
-    headers = [
-        (name, response.headers[name]) for name in CACHED_HEADERS if name in response.headers
-    ]
-    responses[key] = (body, headers)
-
-
-def _not_modified(tag: str) -> Response:
-    response = Response(status=304)
-    response.set_etag(tag)
-    return response
-
-
-def add_cache_headers(response: Response) -> Response:
-    response.vary.update(VARY)
-    if request.method not in ("GET", "HEAD") or response.status_code not in (200, 304):
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    response.headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
-    response.headers["Last-Modified"] = http_date(current_index().built_at)
-    if response.status_code == 200 and request.endpoint is not None:
-        _remember(response)
-        response.set_etag(request_etag())
-        response.make_conditional(request)  # If-Modified-Since
-    return response
+    responses[key] = (
+        body,
+        [(name, response.headers[name]) for name in CACHED_HEADERS if name in response.headers],
+    )
 
 
 # How the spec documents all this: every GET takes these headers and may answer 304.

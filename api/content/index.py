@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
+from werkzeug.http import http_date
 
 from schemas.directory import ProviderSchema, TopicSchema
 from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS
@@ -106,6 +107,7 @@ class ContentIndex:
         self.version = content.version
         self.root = content.root
         self.built_at = dt.datetime.now(dt.UTC)
+        self.last_modified = http_date(self.built_at)  # as the Last-Modified header says it
         records, duplicates = _unique(content.records)
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
         records.sort(key=lambda r: r.id)

@@ -1,0 +1,40 @@
+"""CORS for browser front-ends: any origin (or the configured ones) may read the API.
+
+The API is public, read-only and takes no credentials, so CORS here is a fixed set of
+headers: ``Access-Control-Allow-Origin`` (``*``, or the request's origin when it is in
+``CORS_ORIGINS``), the response headers a script may read, and the answer to a
+preflight. Why not flask-cors: docs/decisions/0005-cors-in-house.md.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+# Response headers a browser script may read.
+EXPOSED_HEADERS = "Link, X-Total-Count, ETag, Last-Modified, Cache-Control, Content-Encoding"
+PREFLIGHT_MAX_AGE = "86400"
+
+
+def init_app(app: Flask) -> None:
+    origins = app.config["CORS_ORIGINS"]
+    allowed = (
+        None if origins == "*" else frozenset([origins] if isinstance(origins, str) else origins)
+    )
+
+    @app.after_request
+    def add_cors_headers(response: Response) -> Response:
+        headers = response.headers
+        if allowed is None:
+            headers["Access-Control-Allow-Origin"] = "*"
+        elif (origin := request.headers.get("Origin")) in allowed:
+            headers["Access-Control-Allow-Origin"] = origin  # Vary: Origin is always sent
+        else:
+            return response
+        headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            if requested := request.headers.get("Access-Control-Request-Headers"):
+                headers["Access-Control-Allow-Headers"] = requested
+            headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        return response
