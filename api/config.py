@@ -19,7 +19,7 @@ class Config:
     # Sent with every successful GET/HEAD (errors are "no-store").
     CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
     # Rendered responses each worker keeps (0: none), and the largest body it keeps.
-    RESPONSE_CACHE_SIZE = 512
+    RESPONSE_CACHE_SIZE = 256
     RESPONSE_CACHE_MAX_BYTES = 256 * 1024
     # Origins allowed to read responses from a browser: "*" or a list of origins.
     CORS_ORIGINS = "*"

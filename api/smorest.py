@@ -8,16 +8,15 @@
 
 from __future__ import annotations
 
-import functools
 import http
 
 import flask_smorest
-import marshmallow as ma
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
 from schemas.common import ProblemSchema
+from schemas.query import QueryArgsSchema
 
 from .errors import PROBLEM_MIMETYPE, problem_from_http_exception
 from .http_cache import CACHE_HEADERS, CONDITIONAL_PARAMETERS
@@ -29,8 +28,9 @@ class QueryArgs(dict):
     ``multi`` keeps every value, for the schema's check of repeated parameters.
     """
 
-    def __init__(self, args: MultiDict, list_names: frozenset[str]) -> None:
-        super().__init__((k, args.getlist(k) if k in list_names else args[k]) for k in args)
+    def __init__(self, args: MultiDict, parameters: dict[str, bool]) -> None:
+        # parameters: name -> takes several values (QueryArgsSchema.parameters)
+        super().__init__((k, args.getlist(k) if parameters.get(k) else args[k]) for k in args)
         self.multi = args
 
 
@@ -45,17 +45,8 @@ class QueryParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}  # noqa: RUF012
 
-    def load_querystring(self, req, schema: ma.Schema) -> QueryArgs:
-        return QueryArgs(req.args, _list_names(schema))
-
-
-@functools.cache
-def _list_names(schema: ma.Schema) -> frozenset[str]:
-    return frozenset(
-        field.data_key or name
-        for name, field in schema.fields.items()
-        if isinstance(field, ma.fields.List)
-    )
+    def load_querystring(self, req, schema: QueryArgsSchema) -> QueryArgs:
+        return QueryArgs(req.args, schema.parameters)
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -33,18 +33,26 @@ class QueryArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Parameter name -> does it take several values? Worked out once per instance.
+        self.parameters = {
+            f.data_key or name: isinstance(f, ma.fields.List)
+            for name, f in self.load_fields.items()
+        }
+
     @ma.pre_load
     def check_names(self, data: Any, **kwargs) -> Any:
         raw = getattr(data, "multi", data)  # every value of each parameter (api.smorest)
-        fields = {f.data_key or name: f for name, f in self.load_fields.items()}
+        known = self.parameters
         errors: dict[str, list[str]] = {}
         for name in raw:
-            field = fields.get(name)
-            if field is None:
-                close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+            takes_list = known.get(name)
+            if takes_list is None:
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
                 hint = f" Did you mean '{close[0]}'?" if close else ""
-                errors[name] = [f"Unknown parameter.{hint} Known: {', '.join(sorted(fields))}."]
-            elif not isinstance(field, ma.fields.List) and len(raw.getlist(name)) > 1:
+                errors[name] = [f"Unknown parameter.{hint} Known: {', '.join(sorted(known))}."]
+            elif not takes_list and len(raw.getlist(name)) > 1:
                 errors[name] = ["Given more than once; it takes one value."]
         if errors:
             raise ma.ValidationError(errors)
