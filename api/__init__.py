@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False
+    _log_to_stderr()
 
     app.extensions["content"] = ContentStore(load_index(app))
     cors.init_app(app)
@@ -47,6 +48,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs_bp)
     app.cli.add_command(seeds_cli)
     return app
+
+
+def _log_to_stderr() -> None:
+    """Send the load report and skipped files to stderr, unless logging is set up already."""
+    logger = logging.getLogger("api")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    )
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def load_index(app: Flask) -> ContentIndex:
