@@ -3,8 +3,8 @@
 A cursor holds the sort, a digest of the request's filters and the last item's sort key
 and id (keyset pagination), not a position: the next page starts right after that key
 in whatever index is current, so a walk sees every matching item once even if the
-content is reloaded between requests. A cursor used with other filters or another sort
-is refused.
+content changes (and the server restarts) between requests. A cursor used with other
+filters or another sort is refused.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ def read_cursor(token: str, sort: str) -> tuple[float | str | None, str]:
     try:
         payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         value, article_id = payload["k"]
-        if not isinstance(article_id, str) or not isinstance(value, (str, float, int, type(None))):
+        wanted = str if sort.lstrip("-") == "title" else (int, float)
+        if not isinstance(article_id, str) or isinstance(value, bool):
+            raise ValueError
+        if value is not None and not isinstance(value, wanted):
             raise ValueError
         made_for = (payload["s"], payload["f"])
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):

@@ -26,7 +26,7 @@ from flask import Flask, Request, Response, current_app, g, request
 
 from .store import current_index
 
-CODINGS = ("", ":zstd", ":br", ":gzip", ":deflate")
+CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
 CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
@@ -40,13 +40,13 @@ def init_app(app: Flask) -> None:
 
 
 def _code_digest() -> bytes:
-    """Changes with any source file of the app, so new code never reuses old ETags."""
+    """Changes with any file of the app (code and the docs page's assets), so a new
+    release never reuses old ETags."""
     digest = hashlib.blake2b(digest_size=8)
     root = Path(__file__).resolve().parent.parent
-    for source in sorted(
-        [*root.joinpath("api").rglob("*.py"), *root.joinpath("schemas").glob("*.py")]
-    ):
-        digest.update(source.read_bytes())
+    files = [*root.joinpath("api").rglob("*"), *root.joinpath("schemas").glob("*.py")]
+    for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.read_bytes())
     return digest.digest()
 
 
@@ -57,19 +57,20 @@ class _Validators:
 
     def __init__(self, req: Request) -> None:
         index = current_index()
-        key = None
+        # An article's own digest stands for the content, so its ETag survives changes
+        # to other articles; anything else depends on the whole index's version.
+        content = None
         if req.endpoint == "articles.Article" and req.view_args:
-            key = index.article_digest(req.view_args["article_id"])
-        if key is None:
-            query = "&".join(sorted(f"{k}={v}" for k, v in req.args.items(multi=True)))
-            key = f"{index.version}\n{req.path}\n{query}".encode()
+            content = index.article_digest(req.view_args["article_id"])
+        query = sorted(req.args.items(multi=True))
+        key = repr((content or index.version, req.scheme, req.host, req.path, query))
         salt = current_app.extensions["etag_salt"]
-        self.etag = hashlib.blake2b(key, digest_size=12, key=salt).hexdigest()
+        self.etag = hashlib.blake2b(key.encode(), digest_size=12, key=salt).hexdigest()
         self.last_modified = index.last_modified
         # The rendered-response cache: API routes only, and the exact URL (its links
         # are absolute and keep the client's parameter order).
         self.cache_key = (
-            (self.etag, req.host, req.script_root, req.path, req.query_string)
+            (self.etag, req.script_root, req.query_string)
             if req.blueprint in CACHED_BLUEPRINTS
             else None
         )
@@ -99,13 +100,15 @@ def answer_early() -> Response | None:
         return None
     if "If-None-Match" in req.headers:
         current = {validators.etag + coding for coding in CODINGS}
-        for tag in req.if_none_match.as_set():
+        for tag in req.if_none_match.as_set(include_weak=True):
             if tag in current:
                 response = Response(status=304)
                 response.headers["ETag"] = f'"{tag}"'
                 return response
-    hit = current_app.extensions["responses"].get(validators.cache_key)
+    responses = current_app.extensions["responses"]
+    hit = responses.pop(validators.cache_key, None)
     if hit is not None:
+        responses[validators.cache_key] = hit  # now the most recently used
         g.cached = True
         return Response(hit[0], headers=hit[1])
     return None
@@ -139,7 +142,7 @@ def _remember(key: tuple, response: Response) -> None:
         return
     responses = current_app.extensions["responses"]
     while len(responses) >= limit:
-        responses.pop(next(iter(responses)), None)  # the oldest
+        responses.pop(next(iter(responses)), None)  # the least recently used
     responses[key] = (
         body,
         [(name, response.headers[name]) for name in CACHED_HEADERS if name in response.headers],

@@ -85,7 +85,9 @@ def _url_prefix() -> str:
         if part and unquote_plus(part.partition("=")[0]) not in ("page", "cursor")
     ]
     env = request.environ
-    path = quote(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""), safe=_PATH_SAFE)
+    # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
+    raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
+    path = quote(raw_path, safe=_PATH_SAFE)
     return f"{request.scheme}://{request.host}{path}?{''.join(p + '&' for p in kept)}"
 
 

@@ -8,7 +8,8 @@ from .content.index import ContentIndex
 
 
 class ContentStore:
-    """Holds the index in use; a reload swaps in a new one with a single assignment."""
+    """Holds the index in use. Live reload (issue 6) will swap in a new index with one
+    assignment; requests take the index once and keep it."""
 
     def __init__(self, index: ContentIndex) -> None:
         self.index = index

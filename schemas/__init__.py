@@ -1,7 +1,10 @@
 """Marshmallow schemas: the one source for validation, serialization and the OpenAPI spec.
 
 - ``seed``: what a content file may hold (read liberally, validated).
-- ``article``, ``provider``, ``topic``: what the API sends.
-- ``query``: the query parameters each operation accepts.
-- ``common``: the list envelope and the problem document shared by all.
+- ``article``, ``directory`` (providers and topics), ``home``: what the API sends;
+  ``pages``: their list envelopes; ``common``: the envelope's base and the problem
+  document.
+- ``query``: the query parameters each operation accepts; ``selection``: ``fields=``.
+- ``fields``: custom fields (timestamps, scores, date bounds); ``examples``: the spec's
+  examples, made by passing a sample article through these schemas.
 """

@@ -10,8 +10,18 @@ import marshmallow as ma
 UTC = dt.UTC
 
 
+# Dates outside these years are refused: nothing news-like lives there, and near the
+# ends of Python's calendar time-zone shifts and timestamps overflow.
+YEARS = range(1000, 9000)
+
+
 def to_utc(value: dt.datetime) -> dt.datetime:
-    """A timezone-aware UTC datetime; a naive value is taken as UTC."""
+    """A timezone-aware UTC datetime; a naive value is taken as UTC.
+
+    Raises ``ValueError`` for a year outside :data:`YEARS`.
+    """
+    if value.year not in YEARS:
+        raise ValueError(f"year {value.year} is out of range")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -31,15 +41,15 @@ class Timestamp(ma.fields.DateTime):
     """
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            return to_utc(value)
-        if isinstance(value, dt.date):
-            return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
-        if isinstance(value, str):
-            try:
+        try:
+            if isinstance(value, dt.datetime):
+                return to_utc(value)
+            if isinstance(value, dt.date):
+                return to_utc(dt.datetime(value.year, value.month, value.day))
+            if isinstance(value, str):
                 return to_utc(dt.datetime.fromisoformat(value.strip()))
-            except ValueError:
-                pass
+        except (ValueError, OverflowError):
+            pass
         raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
 
     def _serialize(self, value: dt.datetime | None, attr, obj, **kwargs) -> str | None:
@@ -54,7 +64,7 @@ class DateOrTimestamp(ma.fields.String):
     """
 
     default_error_messages = {  # noqa: RUF012 (marshmallow merges these per class)
-        "invalid": "Not a valid date (YYYY-MM-DD) or date-time (RFC 3339).",
+        "invalid": "Not a valid date (YYYY-MM-DD) or date-time (RFC 3339), years 1000-8999.",
     }
 
     def _deserialize(self, value, attr, data, **kwargs) -> tuple[dt.datetime, bool]:
@@ -62,9 +72,9 @@ class DateOrTimestamp(ma.fields.String):
         try:
             if len(text) == 10:
                 day = dt.date.fromisoformat(text)
-                return dt.datetime(day.year, day.month, day.day, tzinfo=UTC), True
+                return to_utc(dt.datetime(day.year, day.month, day.day)), True
             return to_utc(dt.datetime.fromisoformat(text)), False
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise self.make_error("invalid") from exc
 
 

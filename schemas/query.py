@@ -6,7 +6,6 @@ is a 400 that names it, so nothing is silently ignored.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from typing import Any
 
@@ -149,9 +148,9 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
         metadata={
             "description": "Walk the whole list with cursors instead of page numbers: `cursor=` "
             "(empty) gives the first page, and each page's `links.next` carries the cursor "
-            "of the next one. A walk sees every matching article once, even across content "
-            "reloads. Not with `page`; a cursor only works with the filters and sort it "
-            "was made for.",
+            "of the next one. A walk sees every matching article once, even if the content "
+            "changes between requests. Not with `page`; a cursor only works with the filters "
+            "and sort it was made for.",
             "example": "",
         },
     )
@@ -170,7 +169,7 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
             after = data.pop("from_")[0].timestamp()
         if "to" in data:
             to, date_only = data.pop("to")
-            before = (to + dt.timedelta(days=1)).timestamp() if date_only else to.timestamp() + 1e-6
+            before = to.timestamp() + (86400 if date_only else 1e-6)
         data["filter"] = {
             "topics": _split(data.pop("topic")),
             "providers": _split(data.pop("provider")),
@@ -217,6 +216,10 @@ class RelatedQueryArgsSchema(PaginationArgsSchema):
     """Page and fields of an article's related items."""
 
     fields_ = FieldSelection(RelatedItemSchema, data_key="fields")
+
+
+class NoArgsSchema(QueryArgsSchema):
+    """No parameters: any given is an error."""
 
 
 class ArticleArgsSchema(QueryArgsSchema):

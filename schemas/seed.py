@@ -20,6 +20,9 @@ import marshmallow as ma
 
 from .fields import Score, Timestamp
 
+# Longest topics, images and related lists read; with YAML aliases a small file could
+# otherwise expand to millions of items.
+MAX_ITEMS = 100
 URL_SAFE_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._~-]{0,199})$")
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+\S*$", re.IGNORECASE)
 
@@ -32,9 +35,12 @@ def slugify(text: str) -> str:
 
 
 def domain_of(url: str) -> str:
-    """The lower-cased host of ``url`` without a leading ``www.``."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
+    """The lower-cased host of ``url`` without a leading ``www.`` ("" if it has none)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+    return host.lower().removeprefix("www.")
 
 
 class SeedSchemaBase(ma.Schema):
@@ -54,8 +60,8 @@ def _text(max_length: int = 100_000, **kwargs) -> ma.fields.String:
 
 class SeedImageSchema(SeedSchemaBase):
     url = _url(required=True)
-    width = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
-    height = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
+    width = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0))
+    height = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=0))
     isCached = ma.fields.Boolean(allow_none=True)
 
 
@@ -117,6 +123,24 @@ class SeedSchema(SeedSchemaBase):
     def topics_as_list(self, data: Any, **kwargs) -> Any:
         if isinstance(data, dict) and isinstance(data.get("topics"), str):
             return {**data, "topics": [data["topics"]]}
+        return data
+
+    @ma.pre_load
+    def limit_lists(self, data: Any, **kwargs) -> Any:
+        """Refuse over-long lists before reading them (see :data:`MAX_ITEMS`)."""
+        if not isinstance(data, dict):
+            return data
+        related = data.get("related")
+        lists = [
+            ("topics", data.get("topics")),
+            ("images", data.get("images")),
+            ("related", related),
+        ]
+        if isinstance(related, list):
+            lists += [("related", r.get("images")) for r in related if isinstance(r, dict)]
+        for name, items in lists:
+            if isinstance(items, list) and len(items) > MAX_ITEMS:
+                raise ma.ValidationError(f"More than {MAX_ITEMS} items.", name)
         return data
 
     @ma.post_load

@@ -4,4 +4,5 @@
 - ``build``: read a whole folder (in parallel, through the build cache).
 - ``cache``: the build cache, so an unchanged file is never parsed twice.
 - ``index``: the immutable :class:`ContentIndex` every request reads.
+- ``memory``: give back the memory a build freed.
 """

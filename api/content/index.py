@@ -10,8 +10,8 @@ Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds
   query is a few vectorised operations on already-ordered data, whatever the page;
 - providers and topics with their counts, each already serialized.
 
-An article's position is its rank by id. Nothing here changes once built; a reload
-builds a new index and swaps it in.
+An article's position is its rank by id. Nothing here changes once built; new content
+means a new index (``ContentStore`` holds the one in use).
 """
 
 from __future__ import annotations
@@ -105,7 +105,6 @@ class ContentIndex:
 
     def __init__(self, content: FolderContent) -> None:
         self.version = content.version
-        self.root = content.root
         self.built_at = dt.datetime.now(dt.UTC)
         self.last_modified = http_date(self.built_at)  # as the Last-Modified header says it
         records, duplicates = _unique(content.records)
@@ -265,8 +264,8 @@ class SortedView:
     Ranks are places in this order. Posting lists hold ranks (ascending) and columns are
     indexed by rank, so matches never need sorting: a query starts from its shortest
     posting list (already in order) and narrows it by the other filters, in time that
-    grows with that list, not with the corpus. Only a query with no topic, provider,
-    category or type filter scans a whole column.
+    grows mostly with that list (a second, rare value costs one pass to mark it). Only
+    a query with no topic, provider, category or type filter scans a whole column.
     """
 
     def __init__(

@@ -80,8 +80,12 @@ def scan_content_files(root: Path) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
 
     def scan(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            found[prefix] = (-1, -1)  # read_article says why
+            return
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -102,6 +106,8 @@ def read_article(path: Path, root: Path) -> ArticleRecord | Skipped:
     """Read one content file; never raises for bad content."""
     rel = path.relative_to(root).as_posix()
     try:
+        if path.is_dir():
+            return Skipped(rel, "folder cannot be listed")
         if path.is_symlink():
             return Skipped(rel, "is a symbolic link; links are not followed")
         size = path.stat().st_size
@@ -125,6 +131,8 @@ def parse_article(text: str, rel: str) -> ArticleRecord | Skipped:
         article = _SEED_SCHEMA.load({**meta, "body": body})
     except ma.ValidationError as exc:
         return Skipped(rel, f"invalid front matter: {_describe(exc.messages)}")
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a safety net
+        return Skipped(rel, f"front matter cannot be read ({_one_line(exc)})")
     article["id"] = article["id"] or _id_from_file_name(rel)
     if not article["id"]:
         return Skipped(rel, "no URL-safe id: set `id` in the front matter or rename the file")

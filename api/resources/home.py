@@ -4,6 +4,7 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from schemas.home import HomeSchema
+from schemas.query import NoArgsSchema
 
 from ..smorest import Blueprint
 from ..store import current_index
@@ -14,6 +15,7 @@ EXAMPLE_BASE = "http://localhost:8000/"
 
 @blp.route("")
 class Home(MethodView):
+    @blp.arguments(NoArgsSchema(), location="query")
     @blp.response(
         200,
         HomeSchema,
@@ -31,7 +33,7 @@ class Home(MethodView):
             },
         },
     )
-    def get(self):
+    def get(self, _query):
         """Start here
 
         The API's name and version, how many articles it serves, the version of the
