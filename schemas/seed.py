@@ -28,10 +28,15 @@ HTTP_URL = re.compile(r"^https?://[^\s/?#]+\S*$", re.IGNORECASE)
 
 
 def slugify(text: str) -> str:
-    """``Computer Vision`` → ``computer-vision``; accents folded, ``C++`` → ``c-plus-plus``."""
+    """``Computer Vision`` → ``computer-vision``; accents folded, ``C++`` → ``c-plus-plus``.
+
+    A name with no Latin letters or digits keeps its own letters (``日本`` → ``日本``),
+    so no topic is lost.
+    """
     text = text.replace("+", " plus ").replace("&", " and ")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or re.sub(r"[\W_]+", "-", text.casefold()).strip("-")
 
 
 def domain_of(url: str) -> str:

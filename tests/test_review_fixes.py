@@ -110,3 +110,12 @@ def test_links_keep_non_ascii_paths(make_app, tmp_path):
 
 def test_the_entry_point_rejects_unknown_parameters(client):
     assert_problem(client.get("/?bogus=1"), 400, "bogus")
+
+
+def test_topics_without_latin_letters_are_kept(make_app, tmp_path):
+    folder = tmp_path / "c"
+    write_seed(folder, "jp.md", **article_fields(1, topics=["日本", "AI"]))
+    client = make_app(folder).test_client()
+    topics = client.get("/articles/jp").get_json()["topics"]
+    assert topics == [{"id": "日本", "name": "日本"}, {"id": "ai", "name": "AI"}]
+    assert client.get("/topics/%E6%97%A5%E6%9C%AC/articles").get_json()["total"] == 1

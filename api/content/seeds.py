@@ -161,10 +161,12 @@ def _front_matter(text: str) -> tuple[dict, str]:
 
 
 def _id_from_file_name(rel: str) -> str:
+    """The file's stem if it is URL-safe, else its slug if that is, else ""."""
     stem = Path(rel).stem
     if URL_SAFE_ID.match(stem):
         return stem
-    return slugify(stem)[:200]
+    slug = slugify(stem)[:200]
+    return slug if URL_SAFE_ID.match(slug) else ""
 
 
 def _record(article: dict, rel: str) -> ArticleRecord:
