@@ -114,8 +114,9 @@ class ContentIndex:
         self._ids = list(self._position)
         self._build_blob(records)
         postings = _all_postings(records)
-        self._build_views(records, postings)
-        self.providers, self.topics = _directories(records, postings)
+        published_ts = _published_ts(records)
+        self._build_views(records, postings, published_ts)
+        self.providers, self.topics = _directories(records, postings, published_ts)
 
     # -- building ---------------------------------------------------------
 
@@ -161,11 +162,13 @@ class ContentIndex:
         self._related_ptr = related_ptr
         self._related_bounds = np.array(related_bounds, np.int64).reshape(-1, 2)
 
-    def _build_views(self, records: list[ArticleRecord], postings: dict[str, dict]) -> None:
+    def _build_views(
+        self, records: list[ArticleRecord], postings: dict[str, dict], published_ts: np.ndarray
+    ) -> None:
         n = len(records)
         nan = float("nan")
         columns = {
-            "publishedDateTime": _published_ts(records),
+            "publishedDateTime": published_ts,
             "quality": np.array([nan if r.quality is None else r.quality for r in records]),
             "heat": np.array([nan if r.heat is None else r.heat for r in records]),
             "published": np.array(
@@ -430,10 +433,11 @@ def _all_postings(records: list[ArticleRecord]) -> dict[str, dict[str, np.ndarra
 
 
 def _directories(
-    records: list[ArticleRecord], postings: dict[str, dict[str, np.ndarray]]
+    records: list[ArticleRecord],
+    postings: dict[str, dict[str, np.ndarray]],
+    published_ts: np.ndarray,
 ) -> tuple[Directory, Directory]:
     """Providers and topics, each with its most common name, count and newest date."""
-    published_ts = _published_ts(records)
     names: dict[str, dict[str, Counter]] = {
         "providers": defaultdict(Counter),
         "topics": defaultdict(Counter),
