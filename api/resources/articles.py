@@ -11,7 +11,7 @@ from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
 from schemas.query import ArticleArgsSchema, ArticleQueryArgsSchema, RelatedQueryArgsSchema
 
-from ..content.index import ArticleFilter, ContentIndex
+from ..content.index import ArticleFilter, ContentIndex, Selection
 from ..cursors import make_cursor, read_cursor
 from ..listing import LIST_HEADERS, item_response, page_bounds, page_response
 from ..smorest import Blueprint
@@ -31,10 +31,17 @@ ARTICLE_ARGS = ArticleArgsSchema()
 RELATED_QUERY = RelatedQueryArgsSchema()
 
 
+def select_articles(index: ContentIndex, query: dict, **scope: str) -> Selection:
+    """Every article an article-list query matches, in its order. ``scope``
+    (``in_topic`` or ``in_provider``) comes from the path. Lists, feeds and exports all
+    answer a query through this one function."""
+    return index.select(ArticleFilter(**query["filter"], **scope), query["sort"])
+
+
 def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
     """A page of articles; ``scope`` (``in_topic`` or ``in_provider``) comes from the path."""
     sort = query["sort"]
-    selection = index.select(ArticleFilter(**query["filter"], **scope), sort)
+    selection = select_articles(index, query, **scope)
     token = query.get("cursor")
     if token is None:
         page = selection.positions(*page_bounds(query))
