@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cors, http_cache
+from . import access, cors, http_cache, logs, metrics, rate_limits
 from .cli import seeds_cli
 from .config import Config
 from .content.build import build_index
@@ -18,7 +20,7 @@ from .content.memory import release_free_memory
 from .docs import docs_bp
 from .resources import BLUEPRINTS
 from .smorest import Api
-from .store import ContentStore
+from .store import ContentStore, LoadResult
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False
-    _log_to_stderr()
+    logs.init_app(app)
+    if proxies := app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    app.extensions["content"] = ContentStore(load_index(app))
+    started = time.monotonic()
+    index = load_index(app)
+    loaded = LoadResult(time.time(), True, None, time.monotonic() - started, index.version)
+    app.extensions["content"] = ContentStore(index, loaded)
+    access.init_app(app, metrics.init_app(app))  # first: its hooks wrap all the others
+    rate_limits.init_app(app)  # before http_cache, so cached answers are counted too
     cors.init_app(app)
     Compress(app)
     http_cache.init_app(app)  # registered last, so its headers are set before compression
@@ -48,19 +57,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs_bp)
     app.cli.add_command(seeds_cli)
     return app
-
-
-def _log_to_stderr() -> None:
-    """Send the load report and skipped files to stderr, unless logging is set up already."""
-    logger = logging.getLogger("api")
-    if logger.handlers or logging.getLogger().handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
-    )
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
 
 
 def load_index(app: Flask) -> ContentIndex:

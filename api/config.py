@@ -27,6 +27,18 @@ class Config:
     # body worth compressing.
     COMPRESS_ALGORITHM = ["zstd", "br", "gzip"]
     COMPRESS_MIN_SIZE = 500
+    # Operations (README, "Operations"). Logs: "json" (one object per line) or "text";
+    # the level of the app's loggers (gunicorn's too); where access lines go: "" with
+    # the other logs (stderr), "-" stdout, or a file.
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "info"
+    ACCESS_LOG = ""
+    # Rate limits per client, e.g. "100/minute;1000/hour" ("": none), and where the
+    # counts are kept ("memory://": per worker; "redis://host:6379": shared).
+    RATE_LIMIT = ""
+    RATE_LIMIT_STORAGE = "memory://"
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
+    PROXY_FIX = 0
     COMPRESS_MIMETYPES = [
         "application/json",
         "application/problem+json",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response
+from flask import Response, g, has_request_context
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -13,6 +13,8 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    if has_request_context() and (request_id := g.get("request_id")):
+        body["requestId"] = request_id  # as in X-Request-Id and the logs (api.access)
     return Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
 
 

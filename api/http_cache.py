@@ -30,6 +30,7 @@ CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
 CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
+UNCACHED_BLUEPRINTS = frozenset({"metrics"})  # always fresh: no validators, "no-store"
 
 
 def init_app(app: Flask) -> None:
@@ -79,6 +80,8 @@ class _Validators:
 def _validators(req: Request) -> _Validators | None:
     """This request's validators; None for what is never cached (other methods, 404s)."""
     if req.method not in ("GET", "HEAD") or req.endpoint is None:
+        return None
+    if req.blueprint in UNCACHED_BLUEPRINTS:
         return None
     validators = g.get("validators")
     if validators is None:

@@ -52,3 +52,6 @@ class ProblemSchema(ma.Schema):
         ma.fields.Nested(ParameterErrorSchema),
         metadata={"description": "For bad parameters: each one, and why."},
     )
+    requestId = ma.fields.String(
+        metadata={"description": "The request's id, as in `X-Request-Id` and the server's logs."}
+    )

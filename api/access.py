@@ -1,0 +1,83 @@
+"""What every request leaves behind: its id, its metrics and one access-log line.
+
+The request id is the client's ``X-Request-Id`` when it is a sane token (1 to 128
+characters of letters, digits and ``-._:+=/@``), otherwise a new uuid4 (hex); it is
+echoed in the response's ``X-Request-Id``, put in problem documents (``requestId``) and
+in every log line written while the request is answered.
+
+The access line (logger ``api.access``, level INFO) has ``method``, ``route`` (the URL
+rule, as in the metrics), ``path``, ``query``, ``status``, ``duration_ms``,
+``request_id``, ``version`` (of the content served; null before the first build),
+``remote_addr``, ``user_agent`` and ``bytes`` (null when not known).
+
+:func:`init_app` must run before every other extension: its ``before_request`` then
+runs first (so a request refused by the rate limiter has an id too) and its
+``after_request`` last, after compression, so the status and the time are final.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from time import perf_counter
+
+from flask import Flask, Response, current_app, g, request
+
+from .metrics import UNMATCHED, RequestMetrics
+
+REQUEST_ID_HEADER = "X-Request-Id"
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
+
+access_log = logging.getLogger("api.access")
+
+
+def init_app(app: Flask, metrics: RequestMetrics) -> None:
+    app.before_request(start)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        return record(response, metrics)
+
+
+def start() -> None:
+    g.started = perf_counter()
+    sent = request.headers.get(REQUEST_ID_HEADER)
+    sane = sent is not None and SANE_REQUEST_ID.fullmatch(sent)
+    g.request_id = sent if sane else uuid.uuid4().hex
+
+
+def record(response: Response, metrics: RequestMetrics) -> Response:
+    seconds = perf_counter() - g.started
+    req = request._get_current_object()
+    request_id = g.request_id
+    response.headers[REQUEST_ID_HEADER] = request_id
+    rule = req.url_rule
+    route = rule.rule if rule is not None else UNMATCHED
+    status = response.status_code
+    metrics.observe(route, req.method, status, seconds)
+    if access_log.isEnabledFor(logging.INFO):
+        index = current_app.extensions["content"].index
+        query = req.query_string.decode("latin-1")
+        access_log.info(
+            "%s %s%s %d %.2fms",
+            req.method,
+            req.path,
+            "?" + query if query else "",
+            status,
+            seconds * 1000,
+            extra={
+                "method": req.method,
+                "route": route,
+                "path": req.path,
+                "query": query,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "request_id": request_id,
+                "version": index.version if index is not None else None,
+                "remote_addr": req.remote_addr,
+                "user_agent": req.user_agent.string,
+                "bytes": response.content_length,
+            },
+        )
+    return response

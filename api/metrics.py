@@ -1,0 +1,148 @@
+"""Prometheus metrics at ``GET /metrics`` (prometheus-client).
+
+Two kinds:
+
+- per request (recorded by :mod:`api.access`): ``news_api_requests_total`` by route,
+  method and status, and ``news_api_request_duration_seconds`` by route. The route is
+  the URL rule (``/articles/<article_id>``), never the raw path, so the number of series
+  stays bounded whatever clients send.
+- about the content, read from the store when scraped (so they are right after a
+  reload): articles indexed, files skipped, the content version, and when the last build
+  of the index finished, whether it succeeded and how long it took.
+
+Under gunicorn every worker counts in its own files under ``PROMETHEUS_MULTIPROC_DIR``
+(``gunicorn.conf.py`` sets it up) and a scrape, answered by any one worker, adds them up
+with a ``MultiProcessCollector``. Without that variable (tests, ``flask run``) each app
+has a registry of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+# Seconds; the API answers most requests in well under a millisecond (cached pages).
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+UNMATCHED = "(unmatched)"  # the route label of a request no URL rule matched (404, 405)
+
+metrics_bp = Blueprint("metrics", __name__)
+
+
+class RequestMetrics:
+    """Counts and times requests; label children are kept, so a request costs two
+    dictionary look-ups and three increments."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "news_api_requests",
+            "HTTP requests answered, by route (URL rule), method and status.",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "news_api_request_duration_seconds",
+            "Time from the request's arrival in the app to its response, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._counters: dict[tuple[str, str, int], Counter] = {}
+        self._histograms: dict[str, Histogram] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            label = method if method in METHODS else "other"
+            counter = self._counters[key] = self.requests.labels(route, label, str(status))
+        counter.inc()
+        histogram = self._histograms.get(route)
+        if histogram is None:
+            histogram = self._histograms[route] = self.duration.labels(route)
+        histogram.observe(seconds)
+
+
+class ContentCollector(Collector):
+    """The served content's figures, read from the app's store at each scrape.
+
+    Under gunicorn these are the answering worker's (every worker serves the same
+    version once a reload has reached it).
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        store = self.app.extensions["content"]
+        index, load = store.index, getattr(store, "last_load", None)
+        yield GaugeMetricFamily(
+            "news_api_index_articles",
+            "Articles in the index being served (0 before the first build).",
+            value=len(index) if index is not None else 0,
+        )
+        yield GaugeMetricFamily(
+            "news_api_skipped_files",
+            "Content files the index being served skipped (see the log for why).",
+            value=len(index.skipped) if index is not None else 0,
+        )
+        if index is not None:
+            yield InfoMetricFamily(
+                "news_api_content",
+                "The version of the content being served (as on GET /).",
+                value={"version": index.version},
+            )
+        if load is not None:
+            yield GaugeMetricFamily(
+                "news_api_last_load_timestamp_seconds",
+                "When the last build of the index finished (Unix time), successful or not.",
+                value=load.finished_at,
+            )
+            yield GaugeMetricFamily(
+                "news_api_last_load_success",
+                "1 if the last build of the index succeeded; 0 if it failed (the previous "
+                "index kept serving).",
+                value=1 if load.ok else 0,
+            )
+            yield GaugeMetricFamily(
+                "news_api_last_load_duration_seconds",
+                "How long the last build of the index took.",
+                value=load.seconds,
+            )
+
+
+def init_app(app: Flask) -> RequestMetrics:
+    """Create the app's metrics and register ``GET /metrics``."""
+    registry = CollectorRegistry(auto_describe=False)
+    content = ContentCollector(app)
+    registry.register(content)
+    metrics = RequestMetrics(registry)
+    app.extensions["metrics"] = metrics
+    app.extensions["metrics_registry"] = registry
+    app.extensions["metrics_content"] = content
+    app.register_blueprint(metrics_bp)
+    return metrics
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+@metrics_bp.get("/metrics")
+def scrape() -> Response:
+    """The metrics in Prometheus' text format (OpenMetrics when the scraper asks for it)."""
+    if multiprocess_dir():
+        registry = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(registry)
+        registry.register(current_app.extensions["metrics_content"])
+    else:
+        registry = current_app.extensions["metrics_registry"]
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return Response(encoder(registry), content_type=content_type)
