@@ -84,7 +84,7 @@ if os.environ.get("NEWS_API_LOG_FORMAT", "json") == "json":
                 "stream": "ext://sys.stderr",
             },
         },
-        "formatters": {"json": {"()": "api.logs.json_formatter"}},
+        "formatters": {"json": {"()": "api.logs.JsonFormatter"}},
     }
 
 

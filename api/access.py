@@ -18,8 +18,8 @@ runs first (so a request refused by the rate limiter has an id too) and its
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from time import perf_counter
 
 from flask import Flask, Response, current_app, g, request
@@ -28,6 +28,8 @@ from .metrics import UNMATCHED, RequestMetrics
 
 REQUEST_ID_HEADER = "X-Request-Id"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
+
+MESSAGE = "%s %s %d %.2fms"  # the access line's message: method, path?query, status, time
 
 access_log = logging.getLogger("api.access")
 
@@ -44,7 +46,15 @@ def start() -> None:
     g.started = perf_counter()
     sent = request.headers.get(REQUEST_ID_HEADER)
     sane = sent is not None and SANE_REQUEST_ID.fullmatch(sent)
-    g.request_id = sent if sane else uuid.uuid4().hex
+    g.request_id = sent if sane else new_request_id()
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID in hex, as ``uuid.uuid4().hex`` but a fifth of the cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 9562 variant
+    return raw.hex()
 
 
 def record(response: Response, metrics: RequestMetrics) -> Response:
@@ -59,25 +69,24 @@ def record(response: Response, metrics: RequestMetrics) -> Response:
     if access_log.isEnabledFor(logging.INFO):
         index = current_app.extensions["content"].index
         query = req.query_string.decode("latin-1")
-        access_log.info(
-            "%s %s%s %d %.2fms",
-            req.method,
-            req.path,
-            "?" + query if query else "",
-            status,
-            seconds * 1000,
-            extra={
-                "method": req.method,
-                "route": route,
-                "path": req.path,
-                "query": query,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "request_id": request_id,
-                "version": index.version if index is not None else None,
-                "remote_addr": req.remote_addr,
-                "user_agent": req.user_agent.string,
-                "bytes": response.content_length,
-            },
+        fields = {
+            "method": req.method,
+            "route": route,
+            "path": req.path,
+            "query": query,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "version": index.version if index is not None else None,
+            "remote_addr": req.remote_addr,
+            "user_agent": req.headers.get("User-Agent"),
+            "bytes": response.content_length,
+        }
+        # As access_log.info() would, without its look for the caller's source line.
+        args = (req.method, req.full_path if query else req.path, status, seconds * 1000)
+        extra = {"request_id": request_id, "fields": fields}
+        access_log.handle(
+            access_log.makeRecord(
+                access_log.name, logging.INFO, "", 0, MESSAGE, args, None, extra=extra
+            )
         )
     return response

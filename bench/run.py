@@ -50,6 +50,8 @@ class Server:
             **env,
             "NEWS_API_PORT": str(self.port),
             "NEWS_API_LOG_LEVEL": "warning",
+            # Access lines are written (JSON, as in production) but not to the terminal.
+            "NEWS_API_ACCESS_LOG": os.devnull,
         }
         cmd = [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--pythonpath", "bench", app]
         started = time.perf_counter()

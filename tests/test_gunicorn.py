@@ -1,0 +1,82 @@
+"""The real server with gunicorn.conf.py: metrics add up across workers, every line it
+logs is JSON, and SIGTERM lets the request in flight finish."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers or {}), timeout=10
+    ) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def topics_served(base: str) -> float:
+    _, _, body = get(f"{base}/metrics")
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            if sample.name == "news_api_requests_total" and sample.labels == {
+                "route": "/topics",
+                "method": "GET",
+                "status": "200",
+            }:
+                return sample.value
+    return 0.0
+
+
+def test_metrics_add_up_across_workers(server):
+    # The fixture's start-up probe was one GET /topics; send more until both workers
+    # have answered some (each connection goes to whichever worker accepts it).
+    sent, pids = 1, set()
+    while len(pids) < 2 and sent < 400:
+        status, headers, _ = get(f"{server.base}/topics", {"X-Request-Id": f"n{sent}"})
+        assert status == 200 and headers["X-Request-Id"] == f"n{sent}"
+        sent += 1
+        if sent % 20 == 0:
+            lines = [json.loads(line) for line in server.access_log.read_text().splitlines()]
+            pids = {line["pid"] for line in lines if line["path"] == "/topics"}
+    assert len(pids) == 2, "one worker answered everything"
+    # Any worker answers a scrape, and every scrape sees the sum of both.
+    for _ in range(6):
+        assert topics_served(server.base) == sent
+
+
+def test_every_line_the_server_logs_is_json(server):
+    status, _, _ = get(f"{server.base}/articles?pageSize=1")
+    assert status == 200
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()]
+    assert {line["logger"] for line in lines} >= {"api", "gunicorn.error"}
+    assert any(line["message"].startswith("indexed 30 articles") for line in lines)
+    assert all({"time", "level", "logger", "message", "pid"} <= line.keys() for line in lines)
+    access = [json.loads(line) for line in server.access_log.read_text().splitlines()]
+    assert access[-1]["route"] == "/articles" and access[-1]["query"] == "pageSize=1"
+
+
+def test_sigterm_finishes_the_request_in_flight(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        # Half a request: a worker accepts the connection and waits for the rest.
+        sock.sendall(b"GET /articles?pageSize=30 HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(1)
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert server.proc.poll() is None, "the server quit with a request in flight"
+        sock.sendall(b"X-Request-Id: last-one\r\n\r\n")
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    assert b"X-Request-Id: last-one" in head
+    assert len(json.loads(body)["items"]) == 30
+    assert server.proc.wait(timeout=30) == 0
+    # Refused after shutdown: nothing listens any more.
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", server.port)) != 0

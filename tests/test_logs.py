@@ -1,0 +1,123 @@
+"""Structured logs: one JSON access line per request, request ids, app lines as JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+
+import pytest
+from flask import g
+from helpers import assert_problem
+
+from api import create_app
+from api.access import new_request_id
+from api.logs import JsonFormatter, RequestIdFilter
+
+
+@pytest.fixture
+def logged(make_app, corpus, tmp_path):
+    """An app writing its access lines to a file, and a reader of that file's lines."""
+    path = tmp_path / "access.log"
+    app = make_app(corpus, ACCESS_LOG=str(path))
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+    yield app.test_client(), lines
+    logging.getLogger("api.access").handlers[0].close()
+
+
+def test_one_access_line_per_request(logged):
+    client, lines = logged
+    response = client.get(
+        "/articles/a01?fields=id",
+        headers={"User-Agent": "probe/1.0", "X-Request-Id": "req-42"},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert response.status_code == 200
+    client.get("/articles/nope")
+    first, second = lines()
+    version = client.get("/").get_json()["contentVersion"]
+    assert first == {
+        "time": first["time"],
+        "level": "INFO",
+        "logger": "api.access",
+        "message": first["message"],
+        "pid": first["pid"],
+        "request_id": "req-42",
+        "method": "GET",
+        "route": "/articles/<article_id>",
+        "path": "/articles/a01",
+        "query": "fields=id",
+        "status": 200,
+        "duration_ms": first["duration_ms"],
+        "version": version,
+        "remote_addr": "192.0.2.7",
+        "user_agent": "probe/1.0",
+        "bytes": len(response.data),
+    }
+    assert first["message"].startswith("GET /articles/a01?fields=id 200 ")
+    assert first["time"].endswith("+00:00") and first["duration_ms"] > 0
+    assert (second["path"], second["status"], second["query"]) == ("/articles/nope", 404, "")
+    assert second["request_id"] != "req-42"
+
+
+def test_request_id_is_echoed_generated_or_replaced(client):
+    assert (
+        client.get("/topics", headers={"X-Request-Id": "abc.DEF_1-2:3"}).headers["X-Request-Id"]
+        == "abc.DEF_1-2:3"
+    )
+    generated = client.get("/topics").headers["X-Request-Id"]
+    assert uuid.UUID(hex=generated).version == 4 and len(generated) == 32
+    assert client.get("/topics").headers["X-Request-Id"] != generated
+    for insane in ("x" * 129, "two words", "é", "a\tb", "<script>", ""):
+        echoed = client.get("/topics", headers={"X-Request-Id": insane}).headers["X-Request-Id"]
+        assert echoed != insane and uuid.UUID(hex=echoed).version == 4
+
+
+def test_new_request_ids_are_uuid4():
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(uuid.UUID(hex=i).hex == i and uuid.UUID(hex=i).version == 4 for i in ids)
+
+
+def test_problem_documents_carry_the_request_id(client):
+    response = client.get("/articles?pageSize=0", headers={"X-Request-Id": "trace-me"})
+    doc = assert_problem(response, 400, "pageSize")
+    assert doc["requestId"] == "trace-me" == response.headers["X-Request-Id"]
+
+
+def test_app_lines_are_json_with_the_request_id(app):
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    record = logging.LogRecord("api", logging.WARNING, __file__, 1, "skipped %s", ("x.md",), None)
+    with app.test_request_context("/"):
+        g.request_id = "in-request"
+        RequestIdFilter().filter(record)
+    line = json.loads(handler.format(record))
+    assert line["message"] == "skipped x.md" and line["level"] == "WARNING"
+    assert line["logger"] == "api" and line["request_id"] == "in-request"
+    outside = logging.LogRecord("api", logging.INFO, __file__, 1, "indexed", (), None)
+    RequestIdFilter().filter(outside)
+    assert "request_id" not in json.loads(handler.format(outside))
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        failed = logging.LogRecord("api", logging.ERROR, __file__, 1, "oops", (), sys.exc_info())
+    assert "ValueError: bad" in json.loads(handler.format(failed))["exc_info"]
+
+
+def test_text_format_for_people(make_app, corpus, tmp_path):
+    path = tmp_path / "access.txt"
+    client = make_app(corpus, LOG_FORMAT="text", ACCESS_LOG=str(path)).test_client()
+    client.get("/topics?page=2")
+    logging.getLogger("api.access").handlers[0].close()
+    line = path.read_text().strip()
+    assert "[INFO] api.access: GET /topics?page=2 200 " in line and not line.startswith("{")
+
+
+def test_unknown_log_format_stops_start_up(corpus, tmp_path):
+    with pytest.raises(ValueError, match="LOG_FORMAT"):
+        create_app({"CONTENT_DIR": str(corpus), "CACHE_DIR": "", "LOG_FORMAT": "xml"})
