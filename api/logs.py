@@ -70,9 +70,11 @@ def init_app(app: Flask) -> None:
     """Set the level of the app's loggers and where their lines go (see module doc)."""
     fmt = formatter(app.config["LOG_FORMAT"])
     logger = logging.getLogger("api")
-    logger.setLevel(str(app.config["LOG_LEVEL"]).upper())
+    level = app.config["LOG_LEVEL"]
+    logger.setLevel(level if isinstance(level, int) else str(level).upper())
     if not logging.getLogger().handlers:
-        _install(logger, logging.StreamHandler(sys.stderr), fmt)
+        for name in ("api", "flask-limiter"):
+            _install(logging.getLogger(name), logging.StreamHandler(sys.stderr), fmt)
     access = logging.getLogger(ACCESS_LOGGER)
     target = app.config["ACCESS_LOG"]
     if target:

@@ -9,8 +9,10 @@ package knows) shares the counts.
 
 When on, every limited response has ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``,
 ``X-RateLimit-Reset`` (Unix time) and ``Retry-After``; a request over the limit is a
-``429`` problem document. Health checks (blueprint ``health``) and ``/metrics`` are
-never limited, so monitoring keeps working while a client is refused.
+``429`` problem document. A limit that does not parse stops start-up; a storage that
+cannot be reached lets requests through (flask-limiter logs it). Health checks
+(blueprint ``health``) and ``/metrics`` are never limited, so monitoring keeps working
+while a client is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 EXEMPT_BLUEPRINTS = frozenset({"health", "metrics"})
 
@@ -26,6 +29,11 @@ def init_app(app: Flask) -> Limiter | None:
     limits = app.config["RATE_LIMIT"]
     if not limits:
         return None
+    limits = str(limits)
+    try:
+        parse_many(limits)  # flask-limiter would log a bad one and limit nothing
+    except ValueError as exc:
+        raise ValueError(f"NEWS_API_RATE_LIMIT: {exc} (example: 100/minute;1000/hour)") from None
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -38,6 +46,9 @@ def init_app(app: Flask) -> Limiter | None:
         ],
         storage_uri=app.config["RATE_LIMIT_STORAGE"],
         headers_enabled=True,
+        # A storage that cannot be reached lets requests through (and logs why) rather
+        # than failing every one of them.
+        swallow_errors=True,
         key_prefix="news-api",
     )
     limiter.request_filter(_exempt)

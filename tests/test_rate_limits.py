@@ -80,3 +80,22 @@ def test_forwarded_for_is_ignored_unless_behind_a_proxy(make_app, corpus):
     assert last.status_code == 429
     other = proxied.get("/topics", headers={"X-Forwarded-For": "198.51.100.2"})
     assert other.status_code == 200  # the proxy says it is another client
+
+
+@pytest.mark.parametrize("bad", ["lots", "100", "100/fortnight"])
+def test_a_bad_limit_stops_start_up(make_app, corpus, bad):
+    with pytest.raises(ValueError, match="NEWS_API_RATE_LIMIT"):
+        make_app(corpus, RATE_LIMIT=bad)
+
+
+def test_an_unreachable_storage_lets_requests_through(make_app, corpus, monkeypatch):
+    app = make_app(corpus, RATE_LIMIT="1/minute")
+    (limiter,) = app.extensions["limiter"]
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("storage down")
+
+    for method in ("incr", "get", "get_expiry"):
+        monkeypatch.setattr(limiter._storage, method, unreachable)
+    client = app.test_client()
+    assert [client.get("/topics").status_code for _ in range(3)] == [200, 200, 200]
