@@ -38,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False
-    logs.init_app(app)
+    access_log = logs.init_app(app)
     if proxies := app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     index = load_index(app)
     loaded = LoadResult(time.time(), True, None, time.monotonic() - started, index.version)
     app.extensions["content"] = ContentStore(index, loaded)
-    access.init_app(app, metrics.init_app(app))  # first: its hooks wrap all the others
+    access.init_app(app, metrics.init_app(app), access_log)  # first: its hooks wrap the rest
     rate_limits.init_app(app)  # before http_cache, so cached answers are counted too
     cors.init_app(app)
     Compress(app)

@@ -5,10 +5,10 @@ characters of letters, digits and ``-._:+=/@``), otherwise a new uuid4 (hex); it
 echoed in the response's ``X-Request-Id``, put in problem documents (``requestId``) and
 in every log line written while the request is answered.
 
-The access line (logger ``api.access``, level INFO) has ``method``, ``route`` (the URL
-rule, as in the metrics), ``path``, ``query``, ``status``, ``duration_ms``,
-``request_id``, ``version`` (of the content served; null before the first build),
-``remote_addr``, ``user_agent`` and ``bytes`` (null when not known).
+The access line (:class:`api.logs.AccessLog`) has, besides the keys of every log line,
+``method``, ``route`` (the URL rule, as in the metrics), ``path``, ``query``,
+``status``, ``duration_ms``, ``version`` (of the content served; null before the first
+build), ``remote_addr``, ``user_agent`` and ``bytes`` (null when not known).
 
 :func:`init_app` must run before every other extension: its ``before_request`` then
 runs first (so a request refused by the rate limiter has an id too) and its
@@ -17,29 +17,26 @@ runs first (so a request refused by the rate limiter has an id too) and its
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from time import perf_counter
 
 from flask import Flask, Response, current_app, g, request
 
+from .logs import AccessLog
 from .metrics import UNMATCHED, RequestMetrics
 
 REQUEST_ID_HEADER = "X-Request-Id"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
 
-MESSAGE = "%s %s %d %.2fms"  # the access line's message: method, path?query, status, time
 
-access_log = logging.getLogger("api.access")
-
-
-def init_app(app: Flask, metrics: RequestMetrics) -> None:
+def init_app(app: Flask, metrics: RequestMetrics, access_log: AccessLog) -> None:
+    app.extensions["access_log"] = access_log
     app.before_request(start)
 
     @app.after_request
     def finish(response: Response) -> Response:
-        return record(response, metrics)
+        return record(response, metrics, access_log)
 
 
 def start() -> None:
@@ -57,7 +54,7 @@ def new_request_id() -> str:
     return raw.hex()
 
 
-def record(response: Response, metrics: RequestMetrics) -> Response:
+def record(response: Response, metrics: RequestMetrics, access_log: AccessLog) -> Response:
     seconds = perf_counter() - g.started
     req = request._get_current_object()
     request_id = g.request_id
@@ -66,27 +63,27 @@ def record(response: Response, metrics: RequestMetrics) -> Response:
     route = rule.rule if rule is not None else UNMATCHED
     status = response.status_code
     metrics.observe(route, req.method, status, seconds)
-    if access_log.isEnabledFor(logging.INFO):
+    if access_log.enabled:
         index = current_app.extensions["content"].index
         query = req.query_string.decode("latin-1")
-        fields = {
-            "method": req.method,
-            "route": route,
-            "path": req.path,
-            "query": query,
-            "status": status,
-            "duration_ms": round(seconds * 1000, 3),
-            "version": index.version if index is not None else None,
-            "remote_addr": req.remote_addr,
-            "user_agent": req.headers.get("User-Agent"),
-            "bytes": response.content_length,
-        }
-        # As access_log.info() would, without its look for the caller's source line.
-        args = (req.method, req.full_path if query else req.path, status, seconds * 1000)
-        extra = {"request_id": request_id, "fields": fields}
-        access_log.handle(
-            access_log.makeRecord(
-                access_log.name, logging.INFO, "", 0, MESSAGE, args, None, extra=extra
-            )
+        path = req.path
+        message = (
+            f"{req.method} {path}{'?' if query else ''}{query} {status} {seconds * 1000:.2f}ms"
+        )
+        access_log.write(
+            message,
+            request_id,
+            {
+                "method": req.method,
+                "route": route,
+                "path": path,
+                "query": query,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "version": index.version if index is not None else None,
+                "remote_addr": req.remote_addr,
+                "user_agent": req.headers.get("User-Agent"),
+                "bytes": response.content_length,
+            },
         )
     return response

@@ -4,21 +4,25 @@
 shipper) or ``text`` (for people at a terminal). Every JSON line has ``time``,
 ``level``, ``logger``, ``message`` and ``pid``; a line logged while a request is
 answered also has its ``request_id``; a line may add fields of its own with
-``extra={"fields": {...}}`` (the access line's are listed in :mod:`api.access`), and an
-exception adds ``exc_info``. Why a formatter of our own rather than python-json-logger:
-docs/decisions/0008-operations-metrics-logs-limits.md.
+``extra={"fields": {...}}``, and an exception adds ``exc_info``. When something else
+has configured logging already (pytest, an embedding app), the app adds no handler of
+its own.
 
-The access lines (logger ``api.access``, level INFO) go with the rest, or to the file
-named by ``NEWS_API_ACCESS_LOG`` (``-``: stdout), whatever ``NEWS_API_LOG_LEVEL`` says.
-When something else has configured logging already (pytest, an embedding app), the app
-adds no handler of its own to ``api``.
+The access lines (one per request, fields listed in :mod:`api.access`) are written by
+:class:`AccessLog` straight to their file (stderr with the rest, the file named by
+``NEWS_API_ACCESS_LOG``, or stdout for ``-``), the same JSON as the other lines but
+without the logging module's machinery, which would cost more than the rest of the
+operations hooks together. Why all this rather than python-json-logger:
+docs/decisions/0008-operations-metrics-logs-limits.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
+from typing import Any
 
 import orjson
 from flask import Flask, g, has_request_context
@@ -66,39 +70,85 @@ def formatter(kind: str) -> logging.Formatter:
     raise ValueError(f"NEWS_API_LOG_FORMAT must be 'json' or 'text', not {kind!r}")
 
 
-def init_app(app: Flask) -> None:
+class AccessLog:
+    """Writes one access line per request, each with a single ``write`` (whole lines,
+    even with several workers appending to one file).
+
+    Lines are written at level INFO: always when ``ACCESS_LOG`` names a destination,
+    else when ``LOG_LEVEL`` lets INFO through. If logging is configured by someone else
+    and no destination is named, the lines go through the ``api.access`` logger instead.
+    """
+
+    def __init__(self, app: Flask, fmt: logging.Formatter) -> None:
+        target = app.config["ACCESS_LOG"]
+        self.json = isinstance(fmt, JsonFormatter)
+        self.text = fmt
+        self.logger: logging.Logger | None = None
+        self.fd = -1
+        if target == "-":
+            self.fd = sys.stdout.fileno()
+        elif target:
+            self.fd = _append_fd(str(target))
+        elif logging.getLogger().handlers:
+            self.logger = logging.getLogger(ACCESS_LOGGER)
+        else:
+            self.fd = sys.stderr.fileno()
+        self.enabled = bool(target) or logging.getLogger("api").isEnabledFor(logging.INFO)
+
+    def write(self, message: str, request_id: str, fields: dict[str, Any]) -> None:
+        if self.logger is not None:
+            extra = {"request_id": request_id, "fields": fields}
+            record = self.logger.makeRecord(
+                ACCESS_LOGGER, logging.INFO, "", 0, message, (), None, extra=extra
+            )
+            self.logger.handle(record)
+            return
+        if self.json:
+            line = {
+                "time": dt.datetime.now(dt.UTC),
+                "level": "INFO",
+                "logger": ACCESS_LOGGER,
+                "message": message,
+                "pid": os.getpid(),
+                "request_id": request_id,
+                **fields,
+            }
+            data = orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        else:
+            record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, "", 0, message, (), None)
+            data = (self.text.format(record) + "\n").encode("utf-8", "replace")
+        while data:
+            data = data[os.write(self.fd, data) :]
+
+
+_append_fds: dict[str, int] = {}
+
+
+def _append_fd(path: str) -> int:
+    """One descriptor per file and process, opened for appending."""
+    fd = _append_fds.get(path)
+    if fd is None:
+        fd = _append_fds[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    return fd
+
+
+def init_app(app: Flask) -> AccessLog:
     """Set the level of the app's loggers and where their lines go (see module doc)."""
     fmt = formatter(app.config["LOG_FORMAT"])
-    logger = logging.getLogger("api")
     level = app.config["LOG_LEVEL"]
-    logger.setLevel(level if isinstance(level, int) else str(level).upper())
+    logging.getLogger("api").setLevel(level if isinstance(level, int) else str(level).upper())
     if not logging.getLogger().handlers:
         for name in ("api", "flask-limiter"):
             _install(logging.getLogger(name), logging.StreamHandler(sys.stderr), fmt)
-    access = logging.getLogger(ACCESS_LOGGER)
-    target = app.config["ACCESS_LOG"]
-    if target:
-        handler = (
-            logging.StreamHandler(sys.stdout)
-            if target == "-"
-            else logging.FileHandler(target, encoding="utf-8", delay=True)
-        )
-        _install(access, handler, fmt)
-        access.propagate = False
-        access.setLevel(logging.INFO)  # a destination was given: write them at any LOG_LEVEL
-    else:
-        _install(access, None, fmt)
-        access.propagate = True
-        access.setLevel(logging.NOTSET)
+    return AccessLog(app, fmt)
 
 
-def _install(logger: logging.Logger, handler: logging.Handler | None, fmt) -> None:
+def _install(logger: logging.Logger, handler: logging.Handler, fmt) -> None:
     """Replace the handler this module put on ``logger`` before (create_app may run again)."""
     for old in [h for h in logger.handlers if getattr(h, "news_api", False)]:
         logger.removeHandler(old)
         old.close()
-    if handler is not None:
-        handler.news_api = True  # type: ignore[attr-defined]
-        handler.setFormatter(fmt)
-        handler.addFilter(RequestIdFilter())
-        logger.addHandler(handler)
+    handler.news_api = True  # type: ignore[attr-defined]
+    handler.setFormatter(fmt)
+    handler.addFilter(RequestIdFilter())
+    logger.addHandler(handler)
