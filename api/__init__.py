@@ -70,7 +70,17 @@ def load_index(app: Flask) -> ContentIndex:
     )
     release_free_memory()
     for skipped in index.skipped:
-        log.warning("skipped %s", skipped)
+        fields = {"file": skipped.path, "reason": skipped.reason}
+        log.warning("skipped %s", skipped, extra={"fields": fields})
+    fields = {
+        "articles": len(index),
+        "files": report.files,
+        "parsed": report.parsed,
+        "skipped": len(index.skipped),
+        "from_cache": report.from_cache,
+        "seconds": round(report.seconds, 3),
+        "version": index.version,
+    }
     log.info(
         "indexed %d articles from %s (%d files, %d parsed, %d skipped%s) in %.2fs; version %s",
         len(index),
@@ -81,5 +91,6 @@ def load_index(app: Flask) -> ContentIndex:
         ", index from cache" if report.from_cache else "",
         report.seconds,
         index.version,
+        extra={"fields": fields},
     )
     return index

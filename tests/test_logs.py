@@ -108,6 +108,22 @@ def test_app_lines_are_json_with_the_request_id(app):
     assert "ValueError: bad" in json.loads(handler.format(failed))["exc_info"]
 
 
+def test_the_load_report_has_fields(make_app, corpus, caplog):
+    (corpus / "empty.md").write_text("", encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="api"):
+        make_app(corpus)
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "api"]
+    skipped, report = lines
+    assert skipped["level"] == "WARNING" and skipped["file"] == "empty.md" and skipped["reason"]
+    assert report["message"].startswith("indexed 30 articles")
+    assert {k: report[k] for k in ("articles", "files", "skipped")} == {
+        "articles": 30,
+        "files": 31,
+        "skipped": 1,
+    }
+    assert len(report["version"]) == 16 and report["seconds"] >= 0
+
+
 def test_text_format_for_people(make_app, corpus, tmp_path):
     path = tmp_path / "access.txt"
     client = make_app(corpus, LOG_FORMAT="text", ACCESS_LOG=str(path)).test_client()
