@@ -63,7 +63,8 @@ def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
     extras = None
     if query["highlight"]:
         found = index.search.highlights(query["search"], page.tolist())
-        extras = [b',"highlight":' + orjson.dumps(found[p]) for p in page.tolist()]
+        none = {"title": "", "excerpt": ""}  # every listed article matched; a safety net
+        extras = [b',"highlight":' + orjson.dumps(found.get(p, none)) for p in page.tolist()]
     facets = None
     if query["facets"]:
         facets = index.facets.counts_json(
