@@ -145,9 +145,7 @@ class ContentIndex:
         self._topic_positions = postings["topics"]
         self._provider_positions = postings["providers"]
         self._heat = np.nan_to_num(np.array([r.heat or 0.0 for r in records]))
-        self.suggester = Suggester(
-            self.facets, self.search, self._heat, self._ids, [r.title for r in records]
-        )
+        self.suggester = Suggester(self.facets, self.search, self._heat, self._ids)
 
     # -- building ---------------------------------------------------------
 

@@ -148,6 +148,12 @@ class SearchIndex:
         )
         return [r[0] for r in rows]
 
+    def titles(self, positions: list[int]) -> dict[int, str]:
+        """The titles of the articles at ``positions``."""
+        marks = ",".join("?" * len(positions))
+        rows = _run(self._db(), f"SELECT id, title FROM docs WHERE id IN ({marks})", *positions)
+        return dict(rows)
+
     def similar_titles(self, query: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``limit`` best title matches of ``query``: positions and bm25 scores."""
         rows = _run(

@@ -38,7 +38,6 @@ class Suggester:
         search: SearchIndex,
         heat: np.ndarray,
         ids: list[str],
-        titles: list[str],
     ) -> None:
         keys = []
         for kind in ("topic", "provider"):
@@ -51,8 +50,7 @@ class Suggester:
         self._key_text = [k[0] for k in keys]
         self._search = search
         self._heat = heat
-        self._ids = ids  # by position, like titles
-        self._titles = titles
+        self._ids = ids  # by position
 
     def suggest(self, text: str, limit: int) -> list[dict]:
         """At most ``limit`` completions of ``text``: ``{"type", "id", "text"}``."""
@@ -70,8 +68,7 @@ class Suggester:
         positions = self._search.title_matches(f'"{typed}"*', TITLE_CANDIDATES)
         if positions:
             best = sorted(positions, key=lambda p: (-self._heat[p], p))[:limit]
-            for p in best:
-                title = self._titles[p]
+            for p, title in self._search.titles(best).items():
                 rank = (not fold(title).startswith(typed), 2, -self._heat[p], p)
                 found["article", self._ids[p]] = (rank, title)
         ordered = sorted(found.items(), key=lambda item: item[1][0])[:limit]
