@@ -153,8 +153,13 @@ def test_explore_lists_and_pages_with_the_api_links(server, browser):
     wait_for_page(browser, pages[-2], "the page before the last")
     browser.driver.back()  # the browser's history has each page
     wait_for_page(browser, pages[-1], "the last page again, by history")
-
     assert_clean(browser, server)
+
+    # A bad address shows the API's problem detail, not an empty list.
+    browser.open(f"{server.base}/explore?page=0")
+    error = browser.wait_for(lambda: shown(browser)["error"], "the error message")
+    assert error.startswith("Could not load the articles: 400 page:")
+    assert shown(browser)["ids"] == []
 
 
 @requires_browser

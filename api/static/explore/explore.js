@@ -124,6 +124,7 @@ async function show(url, { push = false } = {}) {
     else window.history.replaceState(null, "", address);
   } catch (error) {
     if (error.name === "AbortError") return;
+    render({ items: [], total: 0, page: 1, totalPages: 0, links: {} }, null);
     status.textContent = "";
     showError(`Could not load the articles: ${error.message}`);
   } finally {
