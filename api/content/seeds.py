@@ -22,6 +22,8 @@ import yaml
 from schemas.article import ArticleSchema, ArticleSummarySchema
 from schemas.seed import URL_SAFE_ID, SeedSchema, slugify
 
+from .render import body_html
+
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -170,6 +172,7 @@ def _id_from_file_name(rel: str) -> str:
 
 
 def _record(article: dict, rel: str) -> ArticleRecord:
+    article["bodyHtml"] = body_html(article["body"])
     full = _ARTICLE_SCHEMA.dump(article)
     summary = orjson.dumps({k: full[k] for k in SUMMARY_FIELDS})[:-1]
     details = orjson.dumps({k: full[k] for k in DETAIL_FIELDS[:-1]})
