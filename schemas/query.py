@@ -238,3 +238,23 @@ class TopicArgsSchema(QueryArgsSchema):
     """Fields of one topic."""
 
     fields_ = FieldSelection(TopicSchema, data_key="fields")
+
+
+class FeedQueryArgsSchema(ArticleQueryArgsSchema):
+    """An article query as a feed: the same filters, sort and pages as the list.
+
+    No ``cursor`` (a feed reader follows the feed's own next link) and no ``fields`` (a
+    feed item's shape is fixed by its format).
+    """
+
+    class Meta(ArticleQueryArgsSchema.Meta):
+        exclude = ("cursor", "fields_")
+
+
+class ExportQueryArgsSchema(ArticleQueryArgsSchema):
+    """An article query exported whole: the same filters, sort and ``fields`` as the
+    list, and no pages (``page``, ``pageSize`` and ``cursor`` are unknown parameters, so
+    asking for a page of an export is a 400 rather than silently ignored)."""
+
+    class Meta(ArticleQueryArgsSchema.Meta):
+        exclude = ("cursor", "page", "pageSize")
