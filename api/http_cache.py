@@ -28,7 +28,7 @@ from .store import current_index
 
 CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
-CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics", "feeds"})
+CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics", "suggest", "feeds"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 
 

@@ -34,14 +34,21 @@ def page_bounds(query: dict) -> tuple[int, int]:
 
 
 def page_response(
-    items_json: bytes, total: int, query: dict, *, start: int = 0, next_cursor: str | None = None
+    items_json: bytes,
+    total: int,
+    query: dict,
+    *,
+    start: int = 0,
+    next_cursor: str | None = None,
+    facets: bytes | None = None,
 ) -> Response:
     """The list envelope (``schemas.common.PageSchema``) around a JSON array of items.
 
     Links keep every parameter of the request but ``page`` and ``cursor``; they go in the
     body, in an RFC 8288 ``Link`` header, and the total in ``X-Total-Count``. In a cursor
     walk (``cursor`` given; ``start`` is the first item's offset), ``next`` carries
-    ``next_cursor``, ``first`` starts the walk again and ``prev`` is null.
+    ``next_cursor``, ``first`` starts the walk again and ``prev`` is null. ``facets``
+    (JSON) goes last.
     """
     size = query["pageSize"]
     cursor = query.get("cursor")
@@ -62,6 +69,8 @@ def page_response(
     meta = orjson.dumps(
         {"total": total, "page": page, "pageSize": size, "totalPages": total_pages, "links": links}
     )
+    if facets is not None:
+        meta = meta[:-1] + b',"facets":' + facets + b"}"
     response = json_response(b'{"items":' + _selected(items_json, query) + b"," + meta[1:])
     response.headers["Link"] = ", ".join(
         f'<{url}>; rel="{rel}"' for rel, url in links.items() if url and rel != "self"

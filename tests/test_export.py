@@ -59,7 +59,13 @@ def csv_rows(response) -> list[dict]:
 
 @pytest.mark.parametrize(
     "query",
-    ["", "topic=ai&sort=title", "provider=lemonde.fr&minQuality=30&sort=-quality", "type=nope"],
+    [
+        "",
+        "topic=ai&sort=title",
+        "provider=lemonde.fr&minQuality=30&sort=-quality",
+        "type=nope",
+        "q=story&category=news",
+    ],
 )
 def test_ndjson_is_the_whole_list_one_summary_a_line(client, query):
     response = client.get(f"/articles/export.ndjson?{query}", buffered=False)
@@ -168,6 +174,9 @@ def test_unknown_topic_or_provider_is_a_404(client, url):
         ("fields=nope", "fields"),
         ("sort=nope", "sort"),
         ("minQuality=x", "minQuality"),
+        ("fields=highlight", "fields"),
+        ("highlight=true&q=story", "highlight"),
+        ("facets=topic", "facets"),
     ],
 )
 @pytest.mark.parametrize("extension", ["ndjson", "csv"])

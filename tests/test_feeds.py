@@ -216,10 +216,23 @@ def test_rss_feed_reads_back_with_feedparser(client):
 
 
 @pytest.mark.parametrize("extension", ["atom", "rss"])
-def test_xml_feeds_follow_the_list(client, extension):
-    query = "provider=voanews.com&minQuality=20&sort=-quality"
-    feed = parse(client.get(f"/articles/feed.{extension}?{query}"))
-    assert [e.id for e in feed.entries] == [api_url(i) for i in list_ids(client, query)]
+@pytest.mark.parametrize(
+    "query",
+    [
+        "provider=voanews.com&minQuality=20&sort=-quality",
+        "q=story&topic=ai",  # full-text search, best match first
+        "q=robots&sort=title",
+    ],
+)
+def test_xml_feeds_follow_the_list(client, extension, query):
+    feed = parse(client.get(f"/articles/feed.{extension}?pageSize=100&{query}"))
+    ids = list_ids(client, query)
+    assert ids and [e.id for e in feed.entries] == [api_url(i) for i in ids]
+
+
+def test_a_search_feed_is_the_search(client):
+    feed = client.get("/articles/feed.json?q=%22story%2007%22").get_json(force=True)
+    assert [item["id"] for item in feed["items"]] == [api_url("a07")]
 
 
 def test_text_that_xml_cannot_carry_is_dropped(make_app, tmp_path):
@@ -280,6 +293,10 @@ def test_unknown_topic_or_provider_is_a_404(client, url):
         ("sort=nope", "sort"),
         ("topics=ai", "topics"),
         ("from=yesterday", "from"),
+        ("highlight=true&q=story", "highlight"),
+        ("facets=topic", "facets"),
+        ("facetSize=3", "facetSize"),
+        ("sort=relevance", "sort"),
     ],
 )
 @pytest.mark.parametrize("extension", ["json", "atom", "rss"])

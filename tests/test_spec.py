@@ -56,6 +56,7 @@ def _validator(spec: dict, ref: str) -> Draft202012Validator:
 
 
 PATH_IDS = {"{article_id}": "a00", "{provider_id}": "voanews.com", "{topic_id}": "ai"}
+REQUIRED_ARGS = {"/suggest": "?q=a"}
 
 
 @pytest.mark.parametrize("query", ["", "?pageSize=2&page=2", "?page=99"])
@@ -64,7 +65,7 @@ def test_real_responses_match_the_spec(client, spec, query):
     for path, item in spec["paths"].items():
         url = re.sub(r"\{\w+\}", lambda m: PATH_IDS[m.group(0)], path)
         is_list = "pageSize" in {p["name"] for p in item["get"].get("parameters", [])}
-        response = client.get(url + (query if is_list else ""))
+        response = client.get(url + (query if is_list else REQUIRED_ARGS.get(url, "")))
         assert response.status_code == 200, (url, response.data)
         ((mimetype, ok),) = item["get"]["responses"]["200"]["content"].items()
         assert response.mimetype == mimetype, url

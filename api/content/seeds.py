@@ -57,6 +57,8 @@ class ArticleRecord(NamedTuple):
     quality: float | None
     heat: float | None
     title: str
+    excerpt: str
+    body: str  # markdown, for full-text search
     category: str | None
     type: str | None
     published: bool | None
@@ -195,6 +197,8 @@ def _record(article: dict, rel: str) -> ArticleRecord:
         quality=article["quality"],
         heat=article["heat"],
         title=article["title"],
+        excerpt=article["excerpt"],
+        body=article["body"],
         category=article["category"],
         type=article["type"],
         published=article["published"],
