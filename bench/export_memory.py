@@ -47,6 +47,8 @@ def exports(topic: str) -> list[tuple[str, str, dict[str, str]]]:
         ("CSV, all", "/articles/export.csv", {}),
         ("NDJSON, all, gzip", "/articles/export.ndjson", {"Accept-Encoding": "gzip"}),
         ("NDJSON, all, fields=id,title", "/articles/export.ndjson?fields=id,title", {}),
+        ("NDJSON, search q=climate", "/articles/export.ndjson?q=climate", {}),
+        ("CSV, search q=climate", "/articles/export.csv?q=climate", {}),
     ]
 
 
