@@ -55,15 +55,9 @@ def page_response(
     page = query["page"] if cursor is None else start // size + 1
     total_pages = -(-total // size)
     last = max(total_pages, 1)
-    url = _url_prefix()
+    url = url_prefix()
     if cursor is None:
-        links = {
-            "self": f"{url}page={page}",
-            "first": f"{url}page=1",
-            "prev": f"{url}page={min(page - 1, last)}" if page > 1 else None,
-            "next": f"{url}page={page + 1}" if page < total_pages else None,
-            "last": f"{url}page={last}",
-        }
+        links = page_links(url, page, total_pages)
     else:
         links = {
             "self": f"{url}cursor={cursor}",
@@ -85,18 +79,35 @@ def page_response(
     return response
 
 
-def _url_prefix() -> str:
+def page_links(url: str, page: int, total_pages: int) -> dict[str, str | None]:
+    """Links to pages around ``page``; ``url`` ends ready for ``page=N`` (see
+    :func:`url_prefix`). A page past the end links back to the last one."""
+    last = max(total_pages, 1)
+    return {
+        "self": f"{url}page={page}",
+        "first": f"{url}page=1",
+        "prev": f"{url}page={min(page - 1, last)}" if page > 1 else None,
+        "next": f"{url}page={page + 1}" if page < total_pages else None,
+        "last": f"{url}page={last}",
+    }
+
+
+def url_prefix(path: str | None = None) -> str:
     """This request's URL without ``page`` and ``cursor``, ready for ``page=N`` or
-    ``cursor=C``. The other parameters keep the client's own encoding and order."""
+    ``cursor=C``. The other parameters keep the client's own encoding and order.
+
+    ``path`` (URL-quoted, from ``url_for``) replaces the request's own path: a link to
+    the same query in another representation (a feed's list, a list's feed)."""
     kept = [
         part
         for part in request.query_string.decode("latin-1").split("&")
         if part and unquote_plus(part.partition("=")[0]) not in ("page", "cursor")
     ]
-    env = request.environ
-    # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
-    raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
-    path = quote(raw_path, safe=_PATH_SAFE)
+    if path is None:
+        env = request.environ
+        # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
+        raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
+        path = quote(raw_path, safe=_PATH_SAFE)
     return f"{request.scheme}://{request.host}{path}?{''.join(p + '&' for p in kept)}"
 
 

@@ -326,3 +326,38 @@ class TopicArgsSchema(QueryArgsSchema):
     """Fields of one topic."""
 
     fields_ = FieldSelection(TopicSchema, data_key="fields")
+
+
+class _NotAListPageArgsSchema(ArticleQueryArgsSchema):
+    """An article query answered in another shape than a JSON list page (feeds,
+    exports): the same search, filters and sort. ``cursor``, ``highlight``, ``facets``
+    and ``facetSize`` belong to the list page and its envelope, so they are unknown
+    parameters here (400s), not silently ignored."""
+
+    class Meta(ArticleQueryArgsSchema.Meta):
+        exclude = ("cursor", "highlight", "facets", "facetSize")
+
+    @ma.post_load
+    def as_search(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        """The list's own reading of ``q`` and ``sort``, with highlights and facets off."""
+        return super().as_search({**data, "highlight": False, "facets": []}, **kwargs)
+
+
+class FeedQueryArgsSchema(_NotAListPageArgsSchema):
+    """An article query as a feed: search, filters, sort and pages as in the list; no
+    ``fields`` (a feed item's shape is its format's) and no ``cursor`` (a reader follows
+    the feed's own links)."""
+
+    class Meta(_NotAListPageArgsSchema.Meta):
+        exclude = (*_NotAListPageArgsSchema.Meta.exclude, "fields_")
+
+
+class ExportQueryArgsSchema(_NotAListPageArgsSchema):
+    """An article query exported whole: search, filters, sort and ``fields`` (of the
+    summary) as in the list, and no pages: ``page`` and ``pageSize`` are unknown
+    parameters, so asking for a page of an export is a 400 rather than ignored."""
+
+    fields_ = FieldSelection(ArticleSummarySchema, data_key="fields")
+
+    class Meta(_NotAListPageArgsSchema.Meta):
+        exclude = (*_NotAListPageArgsSchema.Meta.exclude, "page", "pageSize")

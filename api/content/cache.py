@@ -10,6 +10,7 @@ cache is ignored and rebuilt, never trusted.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import pickle
@@ -35,14 +36,19 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # The code that turns a file into an ArticleRecord: when it changes, every record is stale.
 RECORD_SOURCES = (
     "api/content/seeds.py",
+    "api/content/render.py",
     "schemas/seed.py",
     "schemas/article.py",
     "schemas/fields.py",
 )
+# Libraries whose output goes into records (bodyHtml): a new version renders bodies anew.
+RECORD_LIBRARIES = ("markdown-it-py", "nh3")
 
 
 def _fingerprint(sources: list[Path]) -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
+    for name in RECORD_LIBRARIES:
+        digest.update(f"{name}=={importlib.metadata.version(name)}".encode())
     for source in sorted(sources):
         digest.update(source.relative_to(ROOT).as_posix().encode())
         digest.update(source.read_bytes())

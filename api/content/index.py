@@ -361,6 +361,15 @@ class ContentIndex:
             )
         return b"[" + b"},".join(blob[a:b] for a, b in bounds) + b"}]"
 
+    def summaries_ndjson(self, positions: np.ndarray) -> bytes:
+        """The articles at ``positions`` as ``ArticleSummarySchema`` JSON, one per line
+        (NDJSON: each line ends with a newline; JSON has none inside)."""
+        blob = self._blob
+        bounds = zip(
+            self._start[positions].tolist(), self._summary_end[positions].tolist(), strict=True
+        )
+        return b"".join(blob[a:b] + b"}\n" for a, b in bounds)
+
 
 class SortedView:
     """The articles in one sort order, with everything a filter needs in that order.
