@@ -18,6 +18,7 @@ from .content.build import build_index
 from .content.index import ContentIndex
 from .content.memory import release_free_memory
 from .docs import docs_bp
+from .explore import explore_bp
 from .resources import BLUEPRINTS
 from .smorest import Api
 from .store import ContentStore, LoadResult
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(explore_bp)
     app.cli.add_command(seeds_cli)
     return app
 

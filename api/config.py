@@ -46,7 +46,15 @@ class Config:
         "text/css",
         "application/javascript",
         "text/javascript",
+        "application/feed+json",
+        "application/atom+xml",
+        "application/rss+xml",
+        "application/x-ndjson",
+        "text/csv",
     ]
+    # Streams (exports) are compressed chunk by chunk, never buffered; flask-compress
+    # leaves gzip out of its streaming default, but it streams as well as the others.
+    COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip"]
 
     # flask-smorest and the OpenAPI spec
     API_TITLE = "News Content API"

@@ -28,7 +28,7 @@ from .store import current_index
 
 CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
-CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics"})
+CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics", "suggest", "feeds"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 UNCACHED_BLUEPRINTS = frozenset({"metrics"})  # always fresh: no validators, "no-store"
 
@@ -138,8 +138,8 @@ def add_cache_headers(response: Response) -> Response:
 
 def _remember(key: tuple, response: Response) -> None:
     limit = current_app.config["RESPONSE_CACHE_SIZE"]
-    if limit <= 0 or response.direct_passthrough:
-        return
+    if limit <= 0 or response.direct_passthrough or response.is_streamed:
+        return  # a stream (an export) is never read into memory
     body = response.get_data()
     if len(body) > current_app.config["RESPONSE_CACHE_MAX_BYTES"]:
         return

@@ -34,29 +34,30 @@ def page_bounds(query: dict) -> tuple[int, int]:
 
 
 def page_response(
-    items_json: bytes, total: int, query: dict, *, start: int = 0, next_cursor: str | None = None
+    items_json: bytes,
+    total: int,
+    query: dict,
+    *,
+    start: int = 0,
+    next_cursor: str | None = None,
+    facets: bytes | None = None,
 ) -> Response:
     """The list envelope (``schemas.common.PageSchema``) around a JSON array of items.
 
     Links keep every parameter of the request but ``page`` and ``cursor``; they go in the
     body, in an RFC 8288 ``Link`` header, and the total in ``X-Total-Count``. In a cursor
     walk (``cursor`` given; ``start`` is the first item's offset), ``next`` carries
-    ``next_cursor``, ``first`` starts the walk again and ``prev`` is null.
+    ``next_cursor``, ``first`` starts the walk again and ``prev`` is null. ``facets``
+    (JSON) goes last.
     """
     size = query["pageSize"]
     cursor = query.get("cursor")
     page = query["page"] if cursor is None else start // size + 1
     total_pages = -(-total // size)
     last = max(total_pages, 1)
-    url = _url_prefix()
+    url = url_prefix()
     if cursor is None:
-        links = {
-            "self": f"{url}page={page}",
-            "first": f"{url}page=1",
-            "prev": f"{url}page={min(page - 1, last)}" if page > 1 else None,
-            "next": f"{url}page={page + 1}" if page < total_pages else None,
-            "last": f"{url}page={last}",
-        }
+        links = page_links(url, page, total_pages)
     else:
         links = {
             "self": f"{url}cursor={cursor}",
@@ -68,6 +69,8 @@ def page_response(
     meta = orjson.dumps(
         {"total": total, "page": page, "pageSize": size, "totalPages": total_pages, "links": links}
     )
+    if facets is not None:
+        meta = meta[:-1] + b',"facets":' + facets + b"}"
     response = json_response(b'{"items":' + _selected(items_json, query) + b"," + meta[1:])
     response.headers["Link"] = ", ".join(
         f'<{url}>; rel="{rel}"' for rel, url in links.items() if url and rel != "self"
@@ -76,18 +79,35 @@ def page_response(
     return response
 
 
-def _url_prefix() -> str:
+def page_links(url: str, page: int, total_pages: int) -> dict[str, str | None]:
+    """Links to pages around ``page``; ``url`` ends ready for ``page=N`` (see
+    :func:`url_prefix`). A page past the end links back to the last one."""
+    last = max(total_pages, 1)
+    return {
+        "self": f"{url}page={page}",
+        "first": f"{url}page=1",
+        "prev": f"{url}page={min(page - 1, last)}" if page > 1 else None,
+        "next": f"{url}page={page + 1}" if page < total_pages else None,
+        "last": f"{url}page={last}",
+    }
+
+
+def url_prefix(path: str | None = None) -> str:
     """This request's URL without ``page`` and ``cursor``, ready for ``page=N`` or
-    ``cursor=C``. The other parameters keep the client's own encoding and order."""
+    ``cursor=C``. The other parameters keep the client's own encoding and order.
+
+    ``path`` (URL-quoted, from ``url_for``) replaces the request's own path: a link to
+    the same query in another representation (a feed's list, a list's feed)."""
     kept = [
         part
         for part in request.query_string.decode("latin-1").split("&")
         if part and unquote_plus(part.partition("=")[0]) not in ("page", "cursor")
     ]
-    env = request.environ
-    # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
-    raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
-    path = quote(raw_path, safe=_PATH_SAFE)
+    if path is None:
+        env = request.environ
+        # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
+        raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
+        path = quote(raw_path, safe=_PATH_SAFE)
     return f"{request.scheme}://{request.host}{path}?{''.join(p + '&' for p in kept)}"
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PY = sys.executable
+SEARCH_WORD = "climate"  # a common word of the generated corpus (bench/generate.py)
 
 
 def free_port() -> int:
@@ -206,9 +207,35 @@ def mixed_paths(server: Server, count: int = 5000) -> Path:
         params.append(f"sort={rng.choice(sorts)}")
         params.append(f"page={rng.randint(1, 50)}")
         paths.add("/articles?" + "&".join(params))
-    file = OUT / "mixed-paths.txt"
+    return paths_file("mixed", paths)
+
+
+def paths_file(name: str, paths) -> Path:
+    file = OUT / f"{name}-paths.txt"
     file.write_text("\n".join(sorted(paths)) + "\n")
     return file
+
+
+def search_paths(server: Server, topics: list[str]) -> dict[str, Path]:
+    """Distinct searches (words from real titles), facet queries and suggestion prefixes."""
+    rng = random.Random(11)
+    words = sorted(
+        {
+            w.lower()
+            for item in server.get_json("/articles?pageSize=100&fields=title")["items"]
+            for w in re.findall(r"[A-Za-z]{4,}", item["title"])
+        }
+    )
+    searches = {f"/articles?q={w}&topic={rng.choice(topics)}" for w in words for _ in range(4)}
+    facets = {f"/articles?q={w}&facets=topic,provider,category,type,year" for w in words} | {
+        f"/articles?topic={t}&facets=topic,provider,category,type,year" for t in topics
+    }
+    prefixes = {f"/suggest?q={w[:n]}" for w in words for n in (2, 3, 4, 5)}
+    return {
+        "search": paths_file("search", searches),
+        "facets": paths_file("facets", facets),
+        "suggest": paths_file("suggest", prefixes),
+    }
 
 
 def bench_size(size: int, args) -> str:
@@ -242,6 +269,11 @@ def bench_size(size: int, args) -> str:
             "fields=id,title,publishedDateTime": "/articles?fields=id,title,publishedDateTime",
             "cursor walk, page after one": "/articles?sort=title&cursor="
             + server.get_json("/articles?sort=title&cursor=")["links"]["next"].split("cursor=")[1],
+            "search: one word + topic, page 1": f"/articles?q={SEARCH_WORD}&topic={top_topic}",
+            "search: one word, all five facets": f"/articles?q={SEARCH_WORD}"
+            "&facets=topic,provider,category,type,year",
+            "suggest: 3 letters": f"/suggest?q={SEARCH_WORD[:3]}",
+            "similar articles": f"/articles/{article}/similar",
         }
         etag = server.etag(f"/articles?topic={top_topic}")
         rows = [("hello (ceiling)", wrk(hello.base + "/hello", args.duration, args.connections))]
@@ -271,6 +303,22 @@ def bench_size(size: int, args) -> str:
                 ),
             )
         )
+        topics = [t["id"] for t in server.get_json("/topics?pageSize=100")["items"]]
+        distinct = search_paths(server, topics)
+        for name, file in distinct.items():
+            count = len(file.read_text().splitlines())
+            rows.append(
+                (
+                    f"{name}: {count:,} distinct",
+                    wrk(
+                        server.base,
+                        args.duration,
+                        args.connections,
+                        ROOT / "bench" / "mixed.lua",
+                        str(file),
+                    ),
+                )
+            )
         rows.append(
             ("hello (ceiling, again)", wrk(hello.base + "/hello", args.duration, args.connections))
         )

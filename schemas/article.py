@@ -84,4 +84,13 @@ class ArticleSchema(ArticleSummarySchema):
 
     images = ma.fields.List(ma.fields.Nested(ImageSchema), required=True)
     body = ma.fields.String(required=True, metadata={"description": "Markdown."})
+    bodyHtml = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "The body rendered to HTML (CommonMark) and sanitized: no scripts, "
+            "styles, event handlers, iframes or forms; links and images only over http(s) "
+            "(links also mailto), each link with `rel=\"nofollow noopener noreferrer\"`. "
+            "An HTML fragment; empty when the body is."
+        },
+    )
     related = ma.fields.List(ma.fields.Nested(RelatedItemSchema), required=True)

@@ -7,6 +7,8 @@ sends.
 
 from __future__ import annotations
 
+from api.content.render import body_html
+
 from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
 from .directory import ProviderSchema, TopicSchema
 from .seed import SeedSchema
@@ -27,6 +29,9 @@ _SAMPLE = SeedSchema().load(
         "published": False,
         "provider": {"name": "Voice of America", "domain": "voanews.com"},
         "topics": ["Computer Vision", "AI"],
+        "body": "Even as big tech companies limit their sale of *facial recognition* "
+        "software to law enforcement, one company has not: "
+        "[Clearview AI](https://www.clearview.ai/).\n",
         "images": [
             {
                 "url": "https://im-media.voltron.voanews.com/1_1ug7wck0.jpg",
@@ -64,6 +69,7 @@ def _page(path: str, item: dict) -> dict:
     }
 
 
+_SAMPLE["bodyHtml"] = body_html(_SAMPLE["body"])
 ARTICLE_EXAMPLE = ArticleSchema().dump(_SAMPLE)
 ARTICLE_PAGE_EXAMPLE = _page("/articles", ArticleSummarySchema().dump(_SAMPLE))
 RELATED_PAGE_EXAMPLE = _page(

@@ -2,15 +2,17 @@
 
 import marshmallow as ma
 
-from .article import ArticleSummarySchema, RelatedItemSchema
+from .article import RelatedItemSchema
 from .common import PageSchema
 from .directory import ProviderSchema, TopicSchema
+from .search import ArticleListItemSchema, FacetsSchema
 
 
 class ArticlePageSchema(PageSchema):
-    """A page of article summaries."""
+    """A page of article summaries; with `facets`, the result set's facet counts."""
 
-    items = ma.fields.List(ma.fields.Nested(ArticleSummarySchema), required=True)
+    items = ma.fields.List(ma.fields.Nested(ArticleListItemSchema), required=True)
+    facets = ma.fields.Nested(FacetsSchema, metadata={"description": "Only with `facets`."})
 
 
 class RelatedItemPageSchema(PageSchema):

@@ -15,10 +15,16 @@ from flask import current_app
 from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
 from .directory import ProviderSchema, TopicSchema
 from .fields import DateOrTimestamp
+from .search import ArticleListItemSchema
+from .search_syntax import MAX_QUERY_LENGTH, SearchSyntaxError, parse_search
 from .selection import FieldSelection
 
 MAX_PAGE = 1_000_000_000
 ARTICLE_SORTS = ("publishedDateTime", "quality", "heat", "title")
+RELEVANCE = "relevance"
+FACETS = ("topic", "provider", "category", "type", "year")
+MAX_FACET_SIZE = 100
+MAX_SUGGEST_LENGTH = 100
 DIRECTORY_SORTS = ("name", "articleCount")
 
 
@@ -99,9 +105,43 @@ def _id_list(what: str, example: str) -> ma.fields.List:
 
 
 class ArticleQueryArgsSchema(PaginationArgsSchema):
-    """Filters, sort and page of an article list. Filters combine with AND."""
+    """Search, filters, sort and page of an article list. Filters combine with AND."""
 
-    fields_ = FieldSelection(ArticleSummarySchema, data_key="fields")
+    fields_ = FieldSelection(ArticleListItemSchema, data_key="fields")
+    q = ma.fields.String(
+        validate=ma.validate.Length(max=MAX_QUERY_LENGTH),
+        metadata={
+            "description": "Full-text search in titles, excerpts, bodies, topic names and "
+            "provider names; case, accents and English word endings do not matter. All "
+            'words must match; `"a phrase"`, `this OR that`, `-word` or `NOT word` to '
+            f"exclude, `word*` for a prefix. At most {MAX_QUERY_LENGTH} characters. Results "
+            "are ranked by relevance (bm25; a title match counts most, then the excerpt, "
+            "then the body) unless `sort` says otherwise.",
+            "example": "facial recognition",
+        },
+    )
+    highlight = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "With `q`: add to each item `highlight`, its title and an excerpt "
+            "fragment as HTML with the matched words in `<mark>` (the rest escaped)."
+        },
+    )
+    facets = ma.fields.List(
+        ma.fields.String(),
+        load_default=list,
+        metadata={
+            "description": "Count the result set's values of these facets (comma-separated "
+            f"or repeated): {', '.join(f'`{f}`' for f in FACETS)}. The counts cover every "
+            "page, with every filter and `q` applied.",
+            "example": ["topic", "provider"],
+        },
+    )
+    facetSize = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.Range(min=1, max=MAX_FACET_SIZE),
+        metadata={"description": "How many values each facet lists, most common first."},
+    )
     topic = _id_list("topic id", "computer-vision")
     provider = _id_list("provider id (its domain)", "voanews.com")
     category = _id_list("category", "news")
@@ -135,11 +175,12 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
         metadata={"description": "Only articles with at least this heat.", "example": 10},
     )
     sort = ma.fields.String(
-        load_default="-publishedDateTime",
-        validate=ma.validate.OneOf(_sorts(ARTICLE_SORTS)),
+        validate=ma.validate.OneOf([*_sorts(ARTICLE_SORTS), RELEVANCE]),
         metadata={
             "description": "Sort key; `-` for descending. Ties go by id, so pages never overlap. "
-            "Articles without the key come last either way."
+            "Articles without the key come last either way. Default: `relevance` (best match "
+            "first) with `q`, else `-publishedDateTime` (newest first).",
+            "example": "-quality",
         },
     )
 
@@ -159,6 +200,29 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
     def page_or_cursor(self, data: Any, **kwargs) -> Any:
         if "cursor" in data and "page" in data:
             raise ma.ValidationError("Give either page or cursor, not both.", "cursor")
+        return data
+
+    @ma.post_load
+    def as_search(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        """Parse ``q``; choose the default sort; check what only works with ``q``."""
+        text = data.pop("q", "").strip()
+        try:
+            data["search"] = parse_search(text) if text else None
+        except SearchSyntaxError as exc:
+            raise ma.ValidationError(str(exc), "q") from None
+        searching = data["search"] is not None
+        data.setdefault("sort", RELEVANCE if searching else "-publishedDateTime")
+        if data["sort"] == RELEVANCE and not searching:
+            raise ma.ValidationError("Sorting by relevance needs a search (q).", "sort")
+        if data["highlight"] and not searching:
+            raise ma.ValidationError("Highlighting needs a search (q).", "highlight")
+        facets = _split(data["facets"])
+        unknown = [f for f in facets if f not in FACETS]
+        if unknown:
+            raise ma.ValidationError(
+                f"Unknown facet '{unknown[0]}'. Known: {', '.join(FACETS)}.", "facets"
+            )
+        data["facets"] = facets
         return data
 
     @ma.post_load
@@ -218,6 +282,30 @@ class RelatedQueryArgsSchema(PaginationArgsSchema):
     fields_ = FieldSelection(RelatedItemSchema, data_key="fields")
 
 
+class SimilarQueryArgsSchema(PaginationArgsSchema):
+    """Page and fields of an article's similar articles."""
+
+    fields_ = FieldSelection(ArticleSummarySchema, data_key="fields")
+
+
+class SuggestQueryArgsSchema(QueryArgsSchema):
+    """What has been typed in a search box."""
+
+    q = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_SUGGEST_LENGTH),
+        metadata={
+            "description": "The text typed so far; its last word may be incomplete.",
+            "example": "facial rec",
+        },
+    )
+    limit = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.Range(min=1, max=50),
+        metadata={"description": "How many suggestions, at most."},
+    )
+
+
 class NoArgsSchema(QueryArgsSchema):
     """No parameters: any given is an error."""
 
@@ -238,3 +326,38 @@ class TopicArgsSchema(QueryArgsSchema):
     """Fields of one topic."""
 
     fields_ = FieldSelection(TopicSchema, data_key="fields")
+
+
+class _NotAListPageArgsSchema(ArticleQueryArgsSchema):
+    """An article query answered in another shape than a JSON list page (feeds,
+    exports): the same search, filters and sort. ``cursor``, ``highlight``, ``facets``
+    and ``facetSize`` belong to the list page and its envelope, so they are unknown
+    parameters here (400s), not silently ignored."""
+
+    class Meta(ArticleQueryArgsSchema.Meta):
+        exclude = ("cursor", "highlight", "facets", "facetSize")
+
+    @ma.post_load
+    def as_search(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        """The list's own reading of ``q`` and ``sort``, with highlights and facets off."""
+        return super().as_search({**data, "highlight": False, "facets": []}, **kwargs)
+
+
+class FeedQueryArgsSchema(_NotAListPageArgsSchema):
+    """An article query as a feed: search, filters, sort and pages as in the list; no
+    ``fields`` (a feed item's shape is its format's) and no ``cursor`` (a reader follows
+    the feed's own links)."""
+
+    class Meta(_NotAListPageArgsSchema.Meta):
+        exclude = (*_NotAListPageArgsSchema.Meta.exclude, "fields_")
+
+
+class ExportQueryArgsSchema(_NotAListPageArgsSchema):
+    """An article query exported whole: search, filters, sort and ``fields`` (of the
+    summary) as in the list, and no pages: ``page`` and ``pageSize`` are unknown
+    parameters, so asking for a page of an export is a 400 rather than ignored."""
+
+    fields_ = FieldSelection(ArticleSummarySchema, data_key="fields")
+
+    class Meta(_NotAListPageArgsSchema.Meta):
+        exclude = (*_NotAListPageArgsSchema.Meta.exclude, "page", "pageSize")

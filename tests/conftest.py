@@ -8,10 +8,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from browser import Browser, launch
 from helpers import write_corpus
 
 from api import create_app
@@ -64,6 +66,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """Headless Chromium with a fresh profile (tests/browser.py), quit after the test."""
+    with launch(tmp_path / "chromium") as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,15 @@ def assert_problem(response, status: int, parameter: str | None = None) -> dict:
         assert parameter in [e["name"] for e in doc["errors"]], doc
         assert parameter in doc["detail"]
     return doc
+
+
+def access_lines(path: Path) -> list[dict[str, Any]]:
+    """The server's JSON access lines (``NEWS_API_ACCESS_LOG``), oldest first."""
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def was_served(path: Path, url_path: str, status: int, query: str = "") -> bool:
+    """Whether the access log at ``path`` has a request of ``url_path?query`` answered
+    with ``status``."""
+    wanted = (url_path, query, status)
+    return any((a["path"], a["query"], a["status"]) == wanted for a in access_lines(path))

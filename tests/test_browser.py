@@ -5,22 +5,16 @@ browser's own cache revalidates with the ETag (a 304 in the server's access log)
 from __future__ import annotations
 
 import functools
-import html
 import http.server
 import json
-import os
-import shutil
-import subprocess
 import threading
 
 import pytest
+from browser import requires_browser
 from conftest import free_port
+from helpers import was_served
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# CI installs chromium (.ci/run), so there a missing browser fails instead of skipping.
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"), reason="needs chromium (.ci/run installs it)"
-)
+pytestmark = requires_browser
 
 PAGE = """<!doctype html>
 <html><body><pre id="out">pending</pre>
@@ -61,42 +55,22 @@ def page_origin(tmp_path):
     httpd.server_close()
 
 
-def test_a_page_on_another_origin_fetches_pages_and_caches(server, page_origin, tmp_path):
+def test_a_page_on_another_origin_fetches_pages_and_caches(server, page_origin, browser):
     root, origin = page_origin
     (root / "index.html").write_text(PAGE % {"api": server.base})
-    profile = tmp_path / "profile"
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-            f"{origin}/index.html",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
+    browser.open(f"{origin}/index.html")
+    text = browser.wait_for(
+        lambda: (
+            (out := browser.js("return document.getElementById('out').textContent")) != "pending"
+            and out
+        ),
+        "the page's script",
     )
-    dom = result.stdout
-    assert '<pre id="out">' in dom, result.stderr[-2000:]
-    text = dom.split('<pre id="out">')[1].split("</pre>")[0]
-    assert not text.startswith(("ERROR", "pending")), text
-    out = json.loads(html.unescape(text))
+    assert not text.startswith("ERROR"), text
+    out = json.loads(text)
     assert out["status"] == 200 and out["total"] == "15"
     assert 'rel="next"' in out["link"] and out["etag"]
     assert len(out["firstPage"]) == 2 and len(out["secondPage"]) == 2
     assert not set(out["firstPage"]) & set(out["secondPage"])
     assert out["againStatus"] == 200 and out["againPage"] == out["firstPage"]
-    lines = [json.loads(line) for line in server.access_log.read_text().splitlines()]
-    assert any(
-        (line["path"], line["query"], line["status"]) == ("/articles", "topic=ai&pageSize=2", 304)
-        for line in lines
-    )
+    assert was_served(server.access_log, "/articles", 304, query="topic=ai&pageSize=2")

@@ -9,6 +9,7 @@ import socket
 import time
 import urllib.request
 
+from helpers import access_lines
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -42,7 +43,7 @@ def test_metrics_add_up_across_workers(server):
             assert status == 200 and headers["X-Request-Id"] == f"n{i}"
         slow.sendall(b"\r\n")
         assert slow.recv(100).startswith(b"HTTP/1.1 200 ")
-    lines = [json.loads(line) for line in server.access_log.read_text().splitlines()]
+    lines = access_lines(server.access_log)
     topics = [line for line in lines if line["path"] == "/topics"]  # and the fixture's probe
     assert len(topics) >= 7 and len({line["pid"] for line in topics}) == 2
     # Any worker answers a scrape, and every scrape sees the sum of both.
@@ -57,7 +58,7 @@ def test_every_line_the_server_logs_is_json(server):
     assert {line["logger"] for line in lines} >= {"api", "gunicorn.error"}
     assert any(line["message"].startswith("indexed 30 articles") for line in lines)
     assert all({"time", "level", "logger", "message", "pid"} <= line.keys() for line in lines)
-    access = [json.loads(line) for line in server.access_log.read_text().splitlines()]
+    access = access_lines(server.access_log)
     assert access[-1]["route"] == "/articles" and access[-1]["query"] == "pageSize=1"
 
 

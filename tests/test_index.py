@@ -15,6 +15,7 @@ from api.content import build
 from api.content.build import build_index, read_folder
 from api.content.cache import BuildCache
 from api.content.index import ArticleFilter, ContentIndex
+from api.content.render import body_html
 from api.content.seeds import _front_matter
 from schemas.article import ArticleSchema, ArticleSummarySchema
 from schemas.seed import SeedSchema
@@ -26,6 +27,7 @@ def schema_dump(path: Path, schema, article_id: str, links: dict[str, str]) -> b
     """The slow path: load the file with the seed schema and dump it with ``schema``."""
     meta, body = _front_matter(path.read_text("utf-8"))
     article = SeedSchema().load({**meta, "body": body})
+    article["bodyHtml"] = body_html(article["body"])
     article["id"] = article_id
     for item in article["related"]:
         item["id"] = links.get(item["webUrl"])

@@ -61,7 +61,7 @@ def build_index(
     if cache is not None and (index := cache.load_index(version)) is not None:
         return index, BuildReport(len(keys), 0, True, time.perf_counter() - started)
     content = read_folder(root, keys=keys, cache=cache, workers=workers)
-    index = ContentIndex(content)
+    index = ContentIndex(content, cache.search_path(version) if cache else None)
     if cache is not None:
         cache.save_index(index)
     report = BuildReport(content.files, content.parsed, False, time.perf_counter() - started)

@@ -10,6 +10,7 @@ cache is ignored and rebuilt, never trusted.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import pickle
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # Bump to drop every existing cache (the code fingerprint covers source changes).
 FORMAT = 1
 Key = tuple[int, int]  # (size, mtime_ns)
+KEEP_SEARCH_FILES = 3
 Entries = dict[str, tuple[Key, ArticleRecord | Skipped]]
 
 
@@ -34,14 +36,19 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # The code that turns a file into an ArticleRecord: when it changes, every record is stale.
 RECORD_SOURCES = (
     "api/content/seeds.py",
+    "api/content/render.py",
     "schemas/seed.py",
     "schemas/article.py",
     "schemas/fields.py",
 )
+# Libraries whose output goes into records (bodyHtml): a new version renders bodies anew.
+RECORD_LIBRARIES = ("markdown-it-py", "nh3")
 
 
 def _fingerprint(sources: list[Path]) -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
+    for name in RECORD_LIBRARIES:
+        digest.update(f"{name}=={importlib.metadata.version(name)}".encode())
     for source in sorted(sources):
         digest.update(source.relative_to(ROOT).as_posix().encode())
         digest.update(source.read_bytes())
@@ -65,6 +72,8 @@ class BuildCache:
         folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
         self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
         self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
+        self.folder_key = folder_key
+        self.cache_dir = cache_dir
         self.fingerprint = records_fingerprint()
 
     def load(self) -> Entries:
@@ -98,12 +107,29 @@ class BuildCache:
 
         if cached_version != version or not isinstance(index, ContentIndex):
             return None
-        if index.version != version:
+        if index.version != version or not index.search.exists():
             return None
         return index
 
     def save_index(self, index: ContentIndex) -> None:
         _write(self.index_path, (index.version, index))
+        self._prune_search_files(keep=index.search.path)
+
+    def search_path(self, version: str) -> Path:
+        """Where the search database of index ``version`` goes (see ``.search``)."""
+        return self.cache_dir / f"search-{self.folder_key}-{version}.sqlite"
+
+    def _prune_search_files(self, keep: Path) -> None:
+        """Remove older search databases of this folder, but the newest few: a process
+        that has not opened its database yet (a worker about to be forked with an older
+        index) can still find it."""
+        found = sorted(
+            self.cache_dir.glob(f"search-{self.folder_key}-*.sqlite"),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in [p for p in found if p != keep][KEEP_SEARCH_FILES - 1 :]:
+            old.unlink(missing_ok=True)
 
 
 def _write(path: Path, data: object) -> None:

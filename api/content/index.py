@@ -8,7 +8,9 @@ Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds
 - one :class:`SortedView` per sort (key, then id): the order itself, the filterable
   columns in that order, and posting lists per topic, provider, category and type, so a
   query is a few vectorised operations on already-ordered data, whatever the page;
-- providers and topics with their counts, each already serialized.
+- providers and topics with their counts, each already serialized;
+- full-text search (:mod:`.search`, an SQLite FTS5 database built alongside), facet
+  codes (:mod:`.facets`) and suggestions (:mod:`.suggest`).
 
 An article's position is its rank by id. Nothing here changes once built; new content
 means a new index (``ContentStore`` holds the one in use).
@@ -20,9 +22,12 @@ import bisect
 import datetime as dt
 import functools
 import hashlib
+import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,8 +36,12 @@ from werkzeug.http import http_date
 
 from schemas.directory import ProviderSchema, TopicSchema
 from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS
+from schemas.search_syntax import SearchQuery
 
+from .facets import FacetTable
+from .search import SearchIndex, temporary_folder
 from .seeds import ArticleRecord, Skipped
+from .suggest import Suggester
 
 if TYPE_CHECKING:
     from .build import FolderContent
@@ -103,7 +112,9 @@ class Directory:
 class ContentIndex:
     """Everything the API serves, prepared for answering any query by slicing."""
 
-    def __init__(self, content: FolderContent) -> None:
+    def __init__(self, content: FolderContent, search_path: Path | None = None) -> None:
+        """``search_path``: where to write the search database (default: a temporary
+        folder removed at exit)."""
         self.version = content.version
         self.built_at = dt.datetime.now(dt.UTC)
         self.last_modified = http_date(self.built_at)  # as the Last-Modified header says it
@@ -117,6 +128,24 @@ class ContentIndex:
         published_ts = _published_ts(records)
         self._build_views(records, postings, published_ts)
         self.providers, self.topics = _directories(records, postings, published_ts)
+        self.search = SearchIndex.build(
+            (
+                (
+                    r.title,
+                    r.excerpt,
+                    r.body,
+                    " ".join(t[1] for t in r.topics),
+                    r.provider[1] if r.provider else "",
+                )
+                for r in records
+            ),
+            search_path or temporary_folder() / f"search-{content.version}.sqlite",
+        )
+        self.facets = FacetTable(records, published_ts)
+        self._topic_positions = postings["topics"]
+        self._provider_positions = postings["providers"]
+        self._heat = np.nan_to_num(np.array([r.heat or 0.0 for r in records]))
+        self.suggester = Suggester(self.facets, self.search, self._heat, self._ids)
 
     # -- building ---------------------------------------------------------
 
@@ -227,9 +256,73 @@ class ContentIndex:
         bounds = self._related_bounds[first:last][start:stop].tolist()
         return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
 
-    def select(self, flt: ArticleFilter, sort: str) -> Selection:
-        """The articles matching ``flt``, in ``sort`` order."""
-        return self._views[sort].select(flt)
+    def article_id(self, position: int) -> str:
+        return self._ids[position]
+
+    def select(
+        self, flt: ArticleFilter, sort: str, search: SearchQuery | None = None
+    ) -> Selection | RankedSelection:
+        """The articles matching ``flt`` (and ``search``), in ``sort`` order; ``sort``
+        ``relevance`` (with a search only) is FTS5's bm25 order, ties by id."""
+        if search is None:
+            return self._views[sort].select(flt)
+        positions, scores = self.search.match(search)
+        n = len(self)
+        if sort == RELEVANCE:
+            filtered = self._views[ARTICLE_SORTS[0]].select(flt)
+            if filtered.ranks is not None:
+                keep = _mask(filtered.all_positions(), n)[positions]
+                positions, scores = positions[keep], scores[keep]
+            return RankedSelection(positions, scores)
+        view = self._views[sort]
+        filtered = view.select(flt)
+        matched = _mask(positions, n)
+        if filtered.ranks is None:
+            return Selection(view.order, np.flatnonzero(matched[view.order]))
+        ranks = filtered.ranks
+        return Selection(view.order, ranks[matched[view.order[ranks]]])
+
+    def similar(self, article_id: str) -> RankedSelection | None:
+        """The articles most like this one, best first (None: no such article).
+
+        Score = shared topics (each weighted by its rarity, idf, as a share of this
+        article's own, 0 to 1) + title similarity (FTS5 bm25 of this title's words in
+        the other titles, relative to the best match, 0 to 1) + 0.25 for the same
+        provider. Candidates share a topic or are among the 100 best title matches;
+        the article itself is never one.
+        """
+        i = self._position.get(article_id)
+        if i is None:
+            return None
+        n = len(self)
+        score = np.zeros(n)
+        own = self.facets.topics_of(i)
+        weights = [math.log(1 + n / len(self._topic_positions[t])) for t in own]
+        for topic, weight in zip(own, weights, strict=True):
+            score[self._topic_positions[topic]] += weight / sum(weights)
+        title = self.sort_key("title", i)[0]
+        words = list(dict.fromkeys(w.casefold() for w in re.findall(r"[^\W_]{3,}", title)))
+        if words:
+            query = " OR ".join('"' + w + '"' for w in words[:12])
+            positions, bm25 = self.search.similar_titles(query, 101)
+            others = positions != i
+            positions, bm25 = positions[others], bm25[others]
+            if len(positions):
+                # bm25 is negative, lower is better: the best other title scores 1.
+                score[positions] += bm25 / bm25.min() if bm25.min() < 0 else 1.0
+        candidates = score > 0
+        candidates[i] = False
+        provider = self.facets.provider_of(i)
+        if provider is not None:
+            same = self._provider_positions[provider]
+            score[same] += 0.25 * candidates[same]
+        found = np.flatnonzero(candidates)
+        order = np.lexsort((found, -score[found]))
+        return RankedSelection(found[order].astype(np.int32), -score[found[order]])
+
+    def suggest(self, text: str, limit: int) -> list[dict]:
+        """Completions of ``text`` for a search box (see :class:`.suggest.Suggester`)."""
+        return self.suggester.suggest(text, limit)
 
     def sort_key(self, sort: str, position: int) -> tuple[float | str | None, str]:
         """The article's place in ``sort`` as plain values, ``(value, id)``, which stay
@@ -250,15 +343,32 @@ class ContentIndex:
             key=lambda rank: _comparable(sort, self.sort_key(sort, int(order[rank]))),
         )
 
-    def summaries_json(self, positions: np.ndarray) -> bytes:
-        """The articles at ``positions`` as a JSON array of ``ArticleSummarySchema``."""
+    def summaries_json(self, positions: np.ndarray, extras: list[bytes] | None = None) -> bytes:
+        """The articles at ``positions`` as a JSON array of ``ArticleSummarySchema``;
+        ``extras`` (one per article) are JSON members to append to each, like
+        ``b',"highlight":{...}'``."""
         if not len(positions):
             return b"[]"
         blob = self._blob
         bounds = zip(
             self._start[positions].tolist(), self._summary_end[positions].tolist(), strict=True
         )
+        if extras is not None:
+            return (
+                b"["
+                + b",".join(blob[a:b] + x + b"}" for (a, b), x in zip(bounds, extras, strict=True))
+                + b"]"
+            )
         return b"[" + b"},".join(blob[a:b] for a, b in bounds) + b"}]"
+
+    def summaries_ndjson(self, positions: np.ndarray) -> bytes:
+        """The articles at ``positions`` as ``ArticleSummarySchema`` JSON, one per line
+        (NDJSON: each line ends with a newline; JSON has none inside)."""
+        blob = self._blob
+        bounds = zip(
+            self._start[positions].tolist(), self._summary_end[positions].tolist(), strict=True
+        )
+        return b"".join(blob[a:b] + b"}\n" for a, b in bounds)
 
 
 class SortedView:
@@ -356,6 +466,9 @@ def _mask(positions: np.ndarray, n: int) -> np.ndarray:
 _NONE = np.zeros(0, np.int32)
 
 
+RELEVANCE = "relevance"
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """The matches of a query in sort order: ``ranks`` in ``order`` (None: all of it)."""
@@ -376,6 +489,49 @@ class Selection:
         if self.ranks is None:
             return self.order[start:stop]
         return self.order[self.ranks[start:stop]]
+
+    def all_positions(self) -> np.ndarray | None:
+        """Every match's position (None: every article)."""
+        return None if self.ranks is None else self.order[self.ranks]
+
+    def offset_after(self, index: ContentIndex, sort: str, key: tuple) -> int:
+        """How many matches come up to the sort key ``key`` (a cursor's)."""
+        return self.offset_of(index.rank_after(sort, key))
+
+    def key_at(self, index: ContentIndex, sort: str, offset: int) -> tuple:
+        """The sort key of the match at ``offset``, for a cursor."""
+        return index.sort_key(sort, int(self.positions(offset, offset + 1)[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class RankedSelection:
+    """Matches in an order of their own (search relevance, similarity): ``positions``
+    best first, each with its ``score`` (ascending: lower is better), ties by id."""
+
+    ranked: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def total(self) -> int:
+        return len(self.ranked)
+
+    def positions(self, start: int, stop: int) -> np.ndarray:
+        return self.ranked[start:stop]
+
+    def all_positions(self) -> np.ndarray:
+        return self.ranked
+
+    def offset_after(self, index: ContentIndex, sort: str, key: tuple) -> int:
+        score, article_id = key
+        score = math.inf if score is None else score
+        return bisect.bisect_right(
+            range(self.total),
+            (score, article_id),
+            key=lambda i: (float(self.scores[i]), index.article_id(int(self.ranked[i]))),
+        )
+
+    def key_at(self, index: ContentIndex, sort: str, offset: int) -> tuple:
+        return float(self.scores[offset]), index.article_id(int(self.ranked[offset]))
 
 
 def _comparable(sort: str, key: tuple[float | str | None, str]) -> tuple:

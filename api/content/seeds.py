@@ -22,7 +22,12 @@ import yaml
 from schemas.article import ArticleSchema, ArticleSummarySchema
 from schemas.seed import URL_SAFE_ID, SeedSchema, slugify
 
+from .render import body_html
+
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+# Routes under /articles/ that would hide an article with this id (feeds and exports);
+# a test keeps this in step with the app's routes.
+RESERVED_IDS = frozenset({"feed.json", "feed.atom", "feed.rss", "export.ndjson", "export.csv"})
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 _SEED_SCHEMA = SeedSchema()
@@ -52,6 +57,8 @@ class ArticleRecord(NamedTuple):
     quality: float | None
     heat: float | None
     title: str
+    excerpt: str
+    body: str  # markdown, for full-text search
     category: str | None
     type: str | None
     published: bool | None
@@ -136,6 +143,9 @@ def parse_article(text: str, rel: str) -> ArticleRecord | Skipped:
     article["id"] = article["id"] or _id_from_file_name(rel)
     if not article["id"]:
         return Skipped(rel, "no URL-safe id: set `id` in the front matter or rename the file")
+    if article["id"] in RESERVED_IDS:
+        reason = f"id '{article['id']}' is reserved (/articles/{article['id']} is a feed or export)"
+        return Skipped(rel, reason)
     try:
         return _record(article, rel)
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp out of range
@@ -170,6 +180,7 @@ def _id_from_file_name(rel: str) -> str:
 
 
 def _record(article: dict, rel: str) -> ArticleRecord:
+    article["bodyHtml"] = body_html(article["body"])
     full = _ARTICLE_SCHEMA.dump(article)
     summary = orjson.dumps({k: full[k] for k in SUMMARY_FIELDS})[:-1]
     details = orjson.dumps({k: full[k] for k in DETAIL_FIELDS[:-1]})
@@ -186,6 +197,8 @@ def _record(article: dict, rel: str) -> ArticleRecord:
         quality=article["quality"],
         heat=article["heat"],
         title=article["title"],
+        excerpt=article["excerpt"],
+        body=article["body"],
         category=article["category"],
         type=article["type"],
         published=article["published"],

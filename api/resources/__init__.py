@@ -1,5 +1,13 @@
 """One blueprint per resource; ``BLUEPRINTS`` is what the app registers, in spec order."""
 
-from . import articles, home, providers, topics
+from . import articles, exports, feeds, home, providers, suggest, topics
 
-BLUEPRINTS = (home.blp, articles.blp, providers.blp, topics.blp)
+BLUEPRINTS = (
+    home.blp,
+    articles.blp,
+    providers.blp,
+    topics.blp,
+    suggest.blp,
+    feeds.blp,
+    exports.blp,
+)

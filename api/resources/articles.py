@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
@@ -9,9 +10,14 @@ from flask_smorest import abort
 from schemas.article import ArticleSchema
 from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE_EXAMPLE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
-from schemas.query import ArticleArgsSchema, ArticleQueryArgsSchema, RelatedQueryArgsSchema
+from schemas.query import (
+    ArticleArgsSchema,
+    ArticleQueryArgsSchema,
+    RelatedQueryArgsSchema,
+    SimilarQueryArgsSchema,
+)
 
-from ..content.index import ArticleFilter, ContentIndex, Selection
+from ..content.index import ArticleFilter, ContentIndex, RankedSelection, Selection
 from ..cursors import make_cursor, read_cursor
 from ..listing import LIST_HEADERS, item_response, page_bounds, page_response
 from ..smorest import Blueprint
@@ -29,31 +35,51 @@ ARTICLE_ID = {"description": "The article's id.", "example": "000_31537b93d5a292
 ARTICLE_QUERY = ArticleQueryArgsSchema()
 ARTICLE_ARGS = ArticleArgsSchema()
 RELATED_QUERY = RelatedQueryArgsSchema()
+SIMILAR_QUERY = SimilarQueryArgsSchema()
 
 
-def select_articles(index: ContentIndex, query: dict, **scope: str) -> Selection:
+def select_articles(
+    index: ContentIndex, query: dict, **scope: str
+) -> Selection | RankedSelection:
     """Every article an article-list query matches, in its order. ``scope``
     (``in_topic`` or ``in_provider``) comes from the path. Lists, feeds and exports all
     answer a query through this one function."""
-    return index.select(ArticleFilter(**query["filter"], **scope), query["sort"])
+    flt = ArticleFilter(**query["filter"], **scope)
+    return index.select(flt, query["sort"], query["search"])
 
 
 def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
-    """A page of articles; ``scope`` (``in_topic`` or ``in_provider``) comes from the path."""
+    """A page of articles, with highlights and facets if asked; ``scope`` (``in_topic``
+    or ``in_provider``) comes from the path."""
     sort = query["sort"]
     selection = select_articles(index, query, **scope)
     token = query.get("cursor")
     if token is None:
-        page = selection.positions(*page_bounds(query))
-        return page_response(index.summaries_json(page), selection.total, query)
-    start = (
-        0 if token == "" else selection.offset_of(index.rank_after(sort, read_cursor(token, sort)))
-    )
-    page = selection.positions(start, start + query["pageSize"])
-    more = len(page) and start + len(page) < selection.total
-    next_cursor = make_cursor(sort, index.sort_key(sort, int(page[-1]))) if more else None
+        start, stop = page_bounds(query)
+    else:
+        start = 0 if token == "" else selection.offset_after(index, sort, read_cursor(token, sort))
+        stop = start + query["pageSize"]
+    page = selection.positions(start, stop)
+    extras = None
+    if query["highlight"]:
+        found = index.search.highlights(query["search"], page.tolist())
+        none = {"title": "", "excerpt": ""}  # every listed article matched; a safety net
+        extras = [b',"highlight":' + orjson.dumps(found.get(p, none)) for p in page.tolist()]
+    facets = None
+    if query["facets"]:
+        facets = index.facets.counts_json(
+            query["facets"], selection.all_positions(), query["facetSize"]
+        )
+    next_cursor = None
+    if token is not None and len(page) and start + len(page) < selection.total:
+        next_cursor = make_cursor(sort, selection.key_at(index, sort, start + len(page) - 1))
     return page_response(
-        index.summaries_json(page), selection.total, query, start=start, next_cursor=next_cursor
+        index.summaries_json(page, extras),
+        selection.total,
+        query,
+        start=start,
+        next_cursor=next_cursor,
+        facets=facets,
     )
 
 
@@ -107,3 +133,25 @@ class RelatedItems(MethodView):
             abort(404, message=f"No article has the id '{article_id}'.")
         items, total = found
         return page_response(items, total, query)
+
+
+@blp.route("/<article_id>/similar", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
+class SimilarArticles(MethodView):
+    @blp.arguments(SIMILAR_QUERY, location="query")
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, query, article_id):
+        """List articles like this one
+
+        Best first, never the article itself. The score adds up: shared topics (each
+        weighted by how rare it is, as a share of this article's topics: 0 to 1), title
+        similarity (full-text bm25 of this title's words in other titles, relative to
+        the best match: 0 to 1), and 0.25 for the same provider. Candidates share a
+        topic or are among the 100 best title matches.
+        """
+        index = current_index()
+        selection = index.similar(article_id)
+        if selection is None:
+            abort(404, message=f"No article has the id '{article_id}'.")
+        page = selection.positions(*page_bounds(query))
+        return page_response(index.summaries_json(page), selection.total, query)

@@ -1,0 +1,114 @@
+"""Facet counts: how many of a result set's articles have each topic, provider,
+category, type and year.
+
+Every article's values are coded as small integers once, when the index is built, so
+counting a result set is one ``numpy.bincount`` per facet over the result's positions
+(topics, which an article has several of, are counted through a mask over positions).
+Counts are exact. The counts of the whole corpus are computed once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import orjson
+
+from .seeds import ArticleRecord
+
+FACETS = ("topic", "provider", "category", "type", "year")
+
+
+class FacetTable:
+    """Each article's facet values as integer codes, and each code's id and name."""
+
+    def __init__(self, records: Sequence[ArticleRecord], published_ts: np.ndarray) -> None:
+        n = len(records)
+        self._n = n
+        self._values: dict[str, list[tuple[str, str]]] = {}
+        self._codes: dict[str, np.ndarray] = {}
+
+        def single(facet: str, found: list[tuple[str, str] | None]) -> None:
+            """One value (id, name) or None per article."""
+            names: dict[str, Counter] = defaultdict(Counter)
+            for value in found:
+                if value is not None:
+                    names[value[0]][value[1]] += 1
+            ids = sorted(names)
+            code = {v: i for i, v in enumerate(ids)}
+            self._values[facet] = [(v, names[v].most_common(1)[0][0]) for v in ids]
+            self._codes[facet] = np.array(
+                [-1 if v is None else code[v[0]] for v in found], np.int32
+            ).reshape(n)
+
+        single("provider", [r.provider for r in records])
+        single(
+            "category", [(r.category.lower(), r.category) if r.category else None for r in records]
+        )
+        single("type", [(r.type.lower(), r.type) if r.type else None for r in records])
+        years = (
+            None if np.isnan(ts) else str(dt.datetime.fromtimestamp(ts, dt.UTC).year)
+            for ts in published_ts.tolist()
+        )
+        single("year", [(y, y) if y else None for y in years])
+
+        # Topics: one (position, code) pair per article topic.
+        names: dict[str, Counter] = defaultdict(Counter)
+        for r in records:
+            for topic_id, name in r.topics:
+                names[topic_id][name] += 1
+        ids = sorted(names)
+        code = {v: i for i, v in enumerate(ids)}
+        self._values["topic"] = [(v, names[v].most_common(1)[0][0]) for v in ids]
+        pairs = [(i, code[t[0]]) for i, r in enumerate(records) for t in r.topics]
+        table = np.array(pairs, np.int32).reshape(-1, 2)
+        self._topic_owner, self._codes["topic"] = table[:, 0].copy(), table[:, 1].copy()
+        self._everything = {facet: self._count(facet, None) for facet in FACETS}
+
+    def _count(self, facet: str, positions: np.ndarray | None) -> np.ndarray:
+        size = len(self._values[facet])
+        codes = self._codes[facet]
+        if positions is None:
+            picked = codes
+        elif facet == "topic":
+            member = np.zeros(self._n, np.bool_)
+            member[positions] = True
+            picked = codes[member[self._topic_owner]]
+        else:
+            picked = codes[positions]
+        return np.bincount(picked[picked >= 0], minlength=size)
+
+    def counts_json(self, facets: Sequence[str], positions: np.ndarray | None, size: int) -> bytes:
+        """``{"topic": [{"id", "name", "count"}, ...], ...}``: per facet its ``size``
+        most common values among the articles at ``positions`` (None: all of them),
+        by count, then id."""
+        out = {}
+        for facet in facets:
+            counts = self._everything[facet] if positions is None else self._count(facet, positions)
+            present = np.flatnonzero(counts)
+            # Codes are in id order, so a stable sort by count keeps ties by id.
+            best = present[np.argsort(-counts[present], kind="stable")[:size]]
+            values = self._values[facet]
+            out[facet] = [
+                {"id": values[c][0], "name": values[c][1], "count": int(counts[c])}
+                for c in best.tolist()
+            ]
+        return orjson.dumps(out)
+
+    def topics_of(self, position: int) -> list[str]:
+        """The topic ids of the article at ``position``."""
+        lo, hi = np.searchsorted(self._topic_owner, [position, position + 1]).tolist()
+        values = self._values["topic"]
+        return [values[c][0] for c in self._codes["topic"][lo:hi].tolist()]
+
+    def provider_of(self, position: int) -> str | None:
+        """The provider id of the article at ``position``."""
+        code = int(self._codes["provider"][position])
+        return None if code < 0 else self._values["provider"][code][0]
+
+    def entries(self, facet: str) -> list[tuple[str, str, int]]:
+        """Every value of ``facet``: (id, name, article count)."""
+        counts = self._everything[facet].tolist()
+        return [(v[0], v[1], counts[c]) for c, v in enumerate(self._values[facet])]

@@ -1,0 +1,137 @@
+"""``…/export.ndjson``, ``…/export.csv``: every article a query matches, streamed.
+
+Under ``/articles/``, ``/topics/{id}/`` and ``/providers/{id}/``, with the article
+list's filters, sort and ``fields`` but no pages: the whole result set, answered
+through the list's own ``select_articles`` and produced chunk by chunk
+(:mod:`api.export`) while it is sent. These responses are never kept in the cache of
+rendered responses (they are streams); ETags and 304s work as everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import orjson
+from flask import Response
+from flask.views import MethodView
+
+from schemas.examples import ARTICLE_PAGE_EXAMPLE
+from schemas.query import ExportQueryArgsSchema
+
+from ..content.index import ContentIndex, Selection
+from ..export import (
+    CSV_MIMETYPE,
+    NDJSON_MIMETYPE,
+    csv_chunks,
+    csv_columns,
+    csv_document,
+    ndjson_chunks,
+)
+from ..smorest import Blueprint
+from ..store import current_index
+from .articles import select_articles
+from .scopes import SCOPES, Scope
+
+blp = Blueprint(
+    "exports",
+    __name__,
+    description="Every article an article query matches, streamed as NDJSON or CSV: the "
+    "list's filters, sort and `fields`, without pages.",
+)
+EXPORT_QUERY = ExportQueryArgsSchema()
+EXPORT_HEADERS = {
+    "X-Total-Count": {
+        "description": "How many articles the export holds.",
+        "schema": {"type": "integer"},
+    },
+    "Content-Disposition": {
+        "description": "`attachment`, with a file name (`articles.csv`, `topic-ai-articles.csv`…).",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _ndjson(index: ContentIndex, selection: Selection, fields: dict | None) -> Iterator[bytes]:
+    return ndjson_chunks(index, selection, fields)
+
+
+def _csv(index: ContentIndex, selection: Selection, fields: dict | None) -> Iterator[bytes]:
+    return csv_chunks(index, selection, csv_columns(fields))
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    extension: str
+    mimetype: str
+    chunks: Callable[[ContentIndex, Selection, dict | None], Iterator[bytes]]
+    description: str
+    example: str
+
+
+_EXAMPLE_ITEM = ARTICLE_PAGE_EXAMPLE["items"][0]
+FORMATS = (
+    ExportFormat(
+        "ndjson",
+        NDJSON_MIMETYPE,
+        _ndjson,
+        "NDJSON: one article summary (an item of the article list) per line, each a JSON "
+        "object followed by a newline; with `fields`, only those fields.",
+        orjson.dumps(_EXAMPLE_ITEM).decode() + "\n",
+    ),
+    ExportFormat(
+        "csv",
+        CSV_MIMETYPE,  # werkzeug adds "; charset=utf-8" to text types
+        _csv,
+        "CSV (RFC 4180, UTF-8, CRLF line ends): a header row, then one row per article. "
+        "Columns are the article summary's fields, nested ones flattened with dots "
+        "(`provider.name`, `image.url`); a list's values are joined with `|` "
+        "(`topics.id`: `computer-vision|ai`); `true`/`false`; empty for none. `fields` "
+        "chooses the columns (`fields=id,title,topics.name`).",
+        csv_document([_EXAMPLE_ITEM], csv_columns(None)),
+    ),
+)
+
+
+def export_response(scope: Scope, fmt: ExportFormat, query: dict, path: dict[str, str]) -> Response:
+    """Every article of ``scope`` matching ``query``, streamed as ``fmt``."""
+    index = current_index()
+    scoped = scope.resolve(index, path)
+    selection = select_articles(index, query, **scoped.filter)
+    response = Response(fmt.chunks(index, selection, query.get("fields_")), mimetype=fmt.mimetype)
+    name = "articles" if scope.kind is None else f"{scope.kind}-{scoped.entry_id}-articles"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt.extension}"'
+    response.headers["X-Total-Count"] = str(selection.total)
+    return response
+
+
+def _register(scope: Scope, fmt: ExportFormat) -> None:
+    class Export(MethodView):
+        @blp.doc(
+            summary=f"{scope.described('Export')} ({fmt.extension.upper()})",
+            description=f"Every matching article, in the list's order, streamed: "
+            f"{fmt.description} The article list's filters and sort apply; there are no "
+            "pages (`page`, `pageSize` and `cursor` are 400s).",
+        )
+        @blp.arguments(EXPORT_QUERY, location="query")
+        @blp.response(
+            200,
+            {"type": "string"},
+            content_type=fmt.mimetype,
+            example=fmt.example,
+            headers=EXPORT_HEADERS,
+        )
+        def get(self, query, **path):
+            return export_response(scope, fmt, query, path)
+
+    if scope.kind is not None:
+        Export.get = blp.alt_response(404, response="NOT_FOUND")(Export.get)
+    endpoint = f"{scope.endpoint_prefix}Export{fmt.extension.title()}"
+    blp.add_url_rule(
+        scope.path(f"export.{fmt.extension}"), endpoint, Export, parameters=scope.parameters
+    )
+
+
+for _scope in SCOPES:
+    for _fmt in FORMATS:
+        _register(_scope, _fmt)

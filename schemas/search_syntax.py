@@ -1,0 +1,105 @@
+"""The search box's syntax, turned into an SQLite FTS5 query.
+
+Users type what search engines taught them: words (all must match), ``"a phrase"``,
+``OR`` between alternatives, ``-word`` or ``NOT word`` to exclude, ``word*`` for a
+prefix. FTS5 has its own, stricter grammar (where ``-`` and ``:`` and ``(`` mean
+something, and a stray quote is a syntax error), so the text is never handed to it as
+is: every word or phrase becomes an FTS5 string literal, and only the operators built
+here surround them. Tokenizing, stemming, accent folding, ranking and highlighting stay
+FTS5's (see :mod:`api.content.search`); this module only decides what is a word, a
+phrase or an operator. Anything else a user types is read as plain text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_QUERY_LENGTH = 500
+MAX_TERMS = 32
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A quoted phrase (the closing quote may be missing), or a run of anything but spaces
+# and quotes.
+_TOKEN = re.compile(r'"([^"]*)"?(\*?)|([^\s"]+)')
+# What the unicode61 tokenizer keeps: letters and digits (not "_", a separator to it).
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
+class SearchSyntaxError(ValueError):
+    """The text cannot be searched; the message says why, for a 400 on ``q``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str  # words, as typed (FTS5 tokenizes them)
+    prefix: bool = False
+
+    def fts(self) -> str:
+        literal = '"' + self.text.replace('"', '""') + '"'
+        return literal + "*" if self.prefix else literal
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed ``q``: groups of alternatives (all groups must match), and exclusions."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...]
+
+    def fts(self, column: str | None = None) -> str:
+        """The FTS5 MATCH expression (optionally limited to one column)."""
+        must = " AND ".join(
+            "(" + " OR ".join(t.fts() for t in group) + ")" for group in self.groups
+        )
+        if self.excluded:
+            must = f"({must}) NOT ({' OR '.join(t.fts() for t in self.excluded)})"
+        return f"{{{column}}} : ({must})" if column else must
+
+
+def parse_search(text: str) -> SearchQuery:
+    """Read a ``q`` value; raises :class:`SearchSyntaxError` if nothing is left to find."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise SearchSyntaxError(
+            f"Too long: {len(text)} characters; a search is at most {MAX_QUERY_LENGTH}."
+        )
+    text = _CONTROL.sub(" ", text)
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
+    negate = join_or = False
+    for match in _TOKEN.finditer(text):
+        phrase, phrase_star, word = match.groups()
+        if word is not None:
+            if word == "OR":
+                join_or = bool(groups)
+                continue
+            if word == "NOT":
+                negate = True
+                continue
+            if word == "AND":
+                continue
+            if word.startswith("-") and len(word) > 1:
+                negate, word = True, word.lstrip("-")
+            prefix = word.endswith("*")
+            term = Term(word.rstrip("*"), prefix)
+        else:
+            term = Term(phrase, bool(phrase_star))
+        if not _WORD_CHAR.search(term.text):
+            negate = join_or = False
+            continue  # punctuation alone: nothing to find
+        if negate:
+            excluded.append(term)
+        elif join_or:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        negate = join_or = False
+    if sum(len(g) for g in groups) + len(excluded) > MAX_TERMS:
+        raise SearchSyntaxError(f"Too many words; a search takes at most {MAX_TERMS}.")
+    if not groups:
+        if excluded:
+            raise SearchSyntaxError(
+                "Only exclusions (-word or NOT word); add at least one word to find."
+            )
+        raise SearchSyntaxError("No words to search for.")
+    return SearchQuery(tuple(tuple(g) for g in groups), tuple(excluded))

@@ -1,0 +1,211 @@
+"""Full-text search, highlights, facets, similar articles and suggestions, on a corpus
+where the right answers are known."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from helpers import article_fields, assert_problem, write_seed
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+DOCS = {
+    # id: (title, excerpt, body, topics, provider index)
+    "title-match": ("Robots take over the factory", "A quiet change.", "Nothing.", ["AI"], 0),
+    "excerpt-only": ("A quiet morning", "Robots on the line.", "Nothing.", ["AI"], 1),
+    "body-only": ("Another day", "Nothing new.", "A robot appeared at noon.", ["Climate"], 1),
+    "phrase": ("Climate change is here", "Warming.", "Nothing.", ["Climate"], 2),
+    "scattered": ("The change after a climate debate", "Talk.", "Nothing.", ["Climate"], 0),
+    "accents": ("Élections à Paris", "Un café crème.", "Rien.", ["Élections"], 2),
+    "prefix": ("Facial recognition in shops", "Cameras <b>everywhere</b>.", "x", ["AI"], 0),
+    "escape": ("Robots & <script>alert(1)</script>", "Robot x.", "Nothing.", ["AI"], 1),
+}
+
+
+@pytest.fixture
+def search_corpus(tmp_path):
+    folder = tmp_path / "search"
+    for i, (article_id, (title, excerpt, body, topics, provider)) in enumerate(DOCS.items()):
+        fields = article_fields(i, title=title, excerpt=excerpt, topics=topics)
+        fields["provider"] = article_fields(provider)["provider"]
+        fields["id"] = article_id
+        fields["publishedDateTime"] = dt.datetime(2020 + i % 3, 5, 1, tzinfo=dt.UTC)
+        write_seed(folder, f"{article_id}.md", body=body, **fields)
+    return folder
+
+
+@pytest.fixture
+def client(make_app, search_corpus):
+    """A test client over the search corpus."""
+    return make_app(search_corpus).test_client()
+
+
+def ids(client, url: str) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200, response.data
+    return [item["id"] for item in response.get_json()["items"]]
+
+
+def test_title_match_ranks_above_excerpt_above_body_and_word_forms_match(client):
+    found = ids(client, "/articles?q=robot")
+    assert found[:1] == ["title-match"] or found[:1] == ["escape"]
+    assert found.index("title-match") < found.index("excerpt-only") < found.index("body-only")
+    assert set(found) == {"title-match", "excerpt-only", "body-only", "escape"}
+
+
+def test_a_phrase_needs_its_words_together(client):
+    assert ids(client, '/articles?q="climate change"') == ["phrase"]
+    assert set(ids(client, "/articles?q=climate change")) == {"phrase", "scattered"}
+
+
+@pytest.mark.parametrize("q", ["robot -factory", "robot NOT factory"])
+def test_exclusion(client, q):
+    assert set(ids(client, f"/articles?q={q}")) == {"excerpt-only", "body-only", "escape"}
+
+
+def test_prefix_or_and_folding(client):
+    assert ids(client, "/articles?q=recog*") == ["prefix"]
+    assert ids(client, "/articles?q=recog") == []
+    assert set(ids(client, "/articles?q=factory OR recognition")) == {"title-match", "prefix"}
+    assert ids(client, "/articles?q=ELECTIONS") == ["accents"]
+    assert ids(client, "/articles?q=cafe") == ["accents"]
+    assert ids(client, "/articles?q=Électións") == ["accents"]
+
+
+def test_search_combines_with_filters_sorts_and_nested_lists(client):
+    assert set(ids(client, "/articles?q=robot&provider=techdaily.com")) == {
+        "excerpt-only",
+        "body-only",
+        "escape",
+    }
+    titles = [
+        item["title"] for item in client.get("/articles?q=robot&sort=title").get_json()["items"]
+    ]
+    assert titles == sorted(titles, key=str.casefold)
+    assert set(ids(client, "/topics/ai/articles?q=robot")) == {
+        "title-match",
+        "excerpt-only",
+        "escape",
+    }
+    assert ids(client, "/providers/lemonde.fr/articles?q=cafe") == ["accents"]
+
+
+def test_search_pages_and_cursor_walks_see_every_match_once(client):
+    everything = ids(client, "/articles?q=robot")
+    paged = [
+        i for page in (1, 2, 3, 4) for i in ids(client, f"/articles?q=robot&pageSize=1&page={page}")
+    ]
+    assert paged == everything
+    seen, url = [], "/articles?q=robot&pageSize=1&cursor="
+    while url and len(seen) < 10:
+        body = client.get(url).get_json()
+        seen += [item["id"] for item in body["items"]]
+        url = body["links"]["next"]
+    assert seen == everything
+
+
+def test_highlights_mark_exactly_the_matched_words_and_escape_the_rest(client):
+    body = client.get("/articles?q=robot&highlight=true").get_json()
+    marked = {item["id"]: item["highlight"] for item in body["items"]}
+    assert marked["title-match"]["title"] == "<mark>Robots</mark> take over the factory"
+    assert marked["excerpt-only"]["excerpt"] == "<mark>Robots</mark> on the line."
+    assert marked["escape"]["title"] == (
+        "<mark>Robots</mark> &amp; &lt;script&gt;alert(1)&lt;/script&gt;"
+    )
+    for highlight in marked.values():
+        text = highlight["title"] + highlight["excerpt"]
+        assert re.sub(r"</?mark>", "", text).count("<") == 0
+    assert "highlight" not in client.get("/articles?q=robot").get_json()["items"][0]
+    only = client.get("/articles?q=robot&highlight=true&fields=id,highlight.title").get_json()
+    assert set(only["items"][0]) == {"id", "highlight"}
+
+
+def test_facet_counts_equal_the_filtered_totals(client):
+    query = "/articles?q=robot OR climate&facets=topic,provider,category,type,year&facetSize=100"
+    body = client.get(query).get_json()
+    assert set(body["facets"]) == {"topic", "provider", "category", "type", "year"}
+    parameter = {"topic": "topic", "provider": "provider", "category": "category", "type": "type"}
+    for facet, values in body["facets"].items():
+        assert values, facet
+        counts = [v["count"] for v in values]
+        assert counts == sorted(counts, reverse=True)
+        for value in values:
+            if facet == "year":
+                narrow = f"from={value['id']}-01-01&to={value['id']}-12-31"
+            else:
+                narrow = f"{parameter[facet]}={value['id']}"
+            total = client.get(f"/articles?q=robot OR climate&{narrow}").get_json()["total"]
+            assert value["count"] == total, (facet, value)
+    plain = client.get("/articles?facets=topic").get_json()["facets"]["topic"]
+    assert sum(v["count"] for v in plain) == sum(len(d[3]) for d in DOCS.values())
+
+
+def test_similar_articles(client):
+    found = ids(client, "/articles/title-match/similar")
+    assert "title-match" not in found
+    # "escape" shares the topic and the word "robots" in its title: the closest.
+    assert found[0] == "escape"
+    assert set(found) >= {"excerpt-only", "prefix"}
+    assert_problem(client.get("/articles/nope/similar"), 404)
+    page = client.get("/articles/title-match/similar?pageSize=1").get_json()
+    assert page["total"] == len(found) and len(page["items"]) == 1
+
+
+def test_suggestions_are_typed_and_best_first(client):
+    body = client.get("/suggest?q=rob").get_json()
+    assert body["items"] and {item["type"] for item in body["items"]} == {"article"}
+    assert all(item["text"].lower().startswith("robot") for item in body["items"])
+    assert body["items"][0]["url"].endswith(f"/articles/{body['items'][0]['id']}")
+    topics = client.get("/suggest?q=ele").get_json()["items"]
+    assert topics[0] == {
+        "type": "topic",
+        "id": "elections",
+        "text": "Élections",
+        "url": "http://localhost/topics/elections",
+    }
+    assert client.get("/suggest?q=facial rec").get_json()["items"][0]["id"] == "prefix"
+    assert client.get("/suggest?q=zzzz").get_json()["items"] == []
+    assert len(client.get("/suggest?q=a&limit=2").get_json()["items"]) <= 2
+    assert_problem(client.get("/suggest"), 400, "q")
+    assert_problem(client.get("/suggest?q=" + "a" * 101), 400, "q")
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/articles?sort=relevance", "sort"),
+        ("/articles?highlight=true", "highlight"),
+        ("/articles?facets=colour", "facets"),
+        ("/articles?q=" + "a" * 10_000, "q"),
+        ("/articles?q=-", "q"),
+        ("/articles?q=*", "q"),
+        ("/articles?q=OR", "q"),
+        ("/articles?q=-robot", "q"),
+        ("/articles?q=NOT robot", "q"),
+        ("/articles?q=:^(){}[]", "q"),
+    ],
+)
+def test_bad_searches_are_400s_naming_the_parameter(client, url, parameter):
+    assert_problem(client.get(url), 400, parameter)
+
+
+@pytest.mark.parametrize(
+    "q",
+    ['"unbalanced', 'robot"', "robot:", "(robot)", "robot^2", "{robot}", "robot\x00x", "NEAR(a b)"],
+)
+def test_search_syntax_characters_are_read_as_plain_words(client, q):
+    assert client.get("/articles", query_string={"q": q}).status_code == 200
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(q=st.text(max_size=80) | st.text(alphabet='"-*():^{}[] ORNTAD robot', max_size=30))
+def test_any_q_is_a_200_or_a_400(client, q):
+    for url in ("/articles", "/topics/ai/articles"):
+        args = {"q": q, "highlight": "true"} if q.strip() else {"q": q}
+        response = client.get(url, query_string=args)
+        assert response.status_code in (200, 400), (q, response.data)
+    assert client.get("/suggest", query_string={"q": q}).status_code in (200, 400)
