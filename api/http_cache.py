@@ -30,7 +30,7 @@ CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
 CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics", "suggest", "feeds"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
-UNCACHED_BLUEPRINTS = frozenset({"metrics"})  # always fresh: no validators, "no-store"
+UNCACHED_BLUEPRINTS = frozenset({"metrics", "health"})  # always fresh: no validators, no-store
 
 
 def init_app(app: Flask) -> None:
