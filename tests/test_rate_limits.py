@@ -65,6 +65,7 @@ def test_health_and_metrics_are_never_limited(limited):
             response = client.get(path)
             assert response.status_code == 200, path
             assert "X-RateLimit-Limit" not in response.headers
+            assert response.headers["Cache-Control"] == "no-store"
     assert client.get("/no/such/route").status_code == 404  # unrouted: not counted either
 
 
