@@ -40,10 +40,12 @@ def init_app(app: Flask, metrics: RequestMetrics, access_log: AccessLog) -> None
 
 
 def start() -> None:
-    g.started = perf_counter()
-    sent = request.headers.get(REQUEST_ID_HEADER)
+    # Straight from the WSGI environ, and ``g`` resolved once: this runs on every request.
+    ctx_g = g._get_current_object()
+    ctx_g.started = perf_counter()
+    sent = request.environ.get("HTTP_X_REQUEST_ID")
     sane = sent is not None and SANE_REQUEST_ID.fullmatch(sent)
-    g.request_id = sent if sane else new_request_id()
+    ctx_g.request_id = sent if sane else new_request_id()
 
 
 def new_request_id() -> str:
@@ -55,10 +57,11 @@ def new_request_id() -> str:
 
 
 def record(response: Response, metrics: RequestMetrics, access_log: AccessLog) -> Response:
-    seconds = perf_counter() - g.started
+    ctx_g = g._get_current_object()
+    seconds = perf_counter() - ctx_g.started
     req = request._get_current_object()
-    request_id = g.request_id
-    response.headers[REQUEST_ID_HEADER] = request_id
+    request_id = ctx_g.request_id
+    response.headers.add(REQUEST_ID_HEADER, request_id)  # no view sets it; add skips a scan
     rule = req.url_rule
     route = rule.rule if rule is not None else UNMATCHED
     status = response.status_code
