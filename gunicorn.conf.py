@@ -27,8 +27,8 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
-# Must be set before prometheus_client is imported (by the app, below): it picks its
-# multi-process mode at import.
+# Must be set before prometheus_client is imported (by the app, loaded after this file):
+# it picks its multi-process mode at import.
 METRICS_DIR_PREFIX = "news-api-metrics-"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
