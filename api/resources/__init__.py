@@ -1,5 +1,5 @@
 """One blueprint per resource; ``BLUEPRINTS`` is what the app registers, in spec order."""
 
-from . import articles, home, providers, topics
+from . import articles, health, home, providers, topics
 
-BLUEPRINTS = (home.blp, articles.blp, providers.blp, topics.blp)
+BLUEPRINTS = (home.blp, articles.blp, providers.blp, topics.blp, health.blp)
