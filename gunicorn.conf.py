@@ -8,6 +8,7 @@ Live reload and the background first build: see the hooks below and decision 000
 import gc
 import os
 import signal
+import threading
 
 # The server builds its first index in the background (it answers /healthz at once, and
 # 503 elsewhere until the index is ready) and follows changes to the content folder.
@@ -35,24 +36,34 @@ def when_ready(server):
     # moves every object out of the collector's reach, so the workers' garbage
     # collections do not write to (and so copy) the pages they share.
     gc.freeze()
-    # The app's reloader runs in the master (workers are forked without its threads). Each
-    # new index it swaps into the master's store is handed to workers by a HUP: gunicorn
-    # forks new workers from the master, which now holds the new index, and retires the
-    # old ones once their requests are done. A preloaded app is not imported again on HUP.
-    reloader = server.app.wsgi().extensions["reloader"]
-    reloader.after_swap = _restart_workers
+    # The app's reloader runs in the master (workers are forked without its threads). A
+    # new index it builds is staged, and the master sent a HUP: on_reload swaps it in,
+    # then gunicorn forks new workers (which share it) and retires the old ones once
+    # their requests are done. A preloaded app is not imported again on HUP.
+    server.app.wsgi().extensions["reloader"].set_hand_over(_send_hup)
 
 
-def _restart_workers(index):
-    gc.unfreeze()  # let the old index's cycles (if any) be collected, then freeze the new
-    gc.collect()
-    gc.freeze()
-    os.kill(os.getpid(), signal.SIGHUP)
+def _send_hup(index):
+    # To the master's main thread, which waits for signals: it handles this at once
+    # (os.kill could be delivered to this thread, and noticed up to a second later).
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGHUP)
 
 
 def on_reload(server):
-    # A HUP from outside (`kill -HUP <master>`): rebuild first (only changed files are
-    # read; nothing at all if the folder is unchanged, as after the reloader's own HUP),
-    # so the workers gunicorn is about to fork get the new index. If the reloader is
-    # busy building, it builds again after that and sends its own HUP.
-    server.app.wsgi().extensions["reloader"].reload_if_idle()
+    # Every HUP, before gunicorn forks the new workers: swap in the index the reloader
+    # staged, if any; then, for a HUP from outside (`kill -HUP <master>`), rebuild if the
+    # folder changed (only changed files are read). If the reloader is busy building,
+    # it builds again after that and sends its own HUP.
+    reloader = server.app.wsgi().extensions["reloader"]
+    swapped = reloader.swap_pending()
+    rebuilt = reloader.reload_if_idle()
+    if swapped is None and (rebuilt is None or not rebuilt.ok):
+        return  # the same index: gunicorn's usual HUP
+    gc.unfreeze()  # let the old index's cycles (if any) be collected, freeze the new
+    gc.collect()
+    gc.freeze()
+    # Retire the old workers now, before the new ones are forked (gunicorn would only
+    # after): they finish the requests they have, accept no more, and a client never
+    # gets an older version after a newer one. Meanwhile connections wait in the backlog.
+    for pid in list(server.WORKERS):
+        server.kill_worker(pid, signal.SIGTERM)

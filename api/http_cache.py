@@ -78,8 +78,10 @@ class _Validators:
 
 def _validators(req: Request) -> _Validators | None:
     """This request's validators; None for what is never cached (other methods, 404s,
-    the health checks)."""
+    the health checks, anything before the first index is built)."""
     if req.method not in ("GET", "HEAD") or req.endpoint is None or req.blueprint == "health":
+        return None
+    if current_app.extensions["content"].index is None:
         return None
     validators = g.get("validators")
     if validators is None:

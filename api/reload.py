@@ -8,8 +8,10 @@ latest ``MAX_WAIT_FACTOR`` delays after the first change). The build goes throug
 build cache, so only changed files are read again; a folder whose version has not
 changed is not rebuilt at all. A failed build leaves the old index serving.
 
-Under gunicorn this runs in the master only; ``after_swap`` (set in ``gunicorn.conf.py``)
-then has the master start new workers, forked with the new index. Why: decision 0006.
+Under gunicorn this runs in the master only, and a new index is staged rather than
+swapped: ``hand_over`` (set in ``gunicorn.conf.py``) sends the master a ``HUP``, whose
+``on_reload`` hook swaps it in just before gunicorn forks new workers and retires the
+old ones. So every worker of one generation serves the same version. Why: decision 0006.
 """
 
 from __future__ import annotations
@@ -85,8 +87,13 @@ class Reloader:
         self.root = root
         self.mode = mode
         self.delay = delay
-        # Called (in the thread that built it) after each new index is swapped in.
-        self.after_swap: Callable[[ContentIndex], None] | None = None
+        # None: a new index is swapped into the store as soon as it is built. Otherwise it
+        # is staged (``pending``) and this is called, in the building thread; the owner
+        # swaps it in with :meth:`swap_pending` when it suits (gunicorn: see 0006).
+        # Set with set_hand_over.
+        self.hand_over: Callable[[ContentIndex], None] | None = None
+        self.pending: ContentIndex | None = None
+        self._pending_lock = threading.Lock()
         self._build = build
         self._build_lock = threading.Lock()  # one build at a time
         self._wake = threading.Condition()
@@ -108,23 +115,37 @@ class Reloader:
         is raised only if ``raise_errors``.
         """
         with self._build_lock:
-            return self._reload(raise_errors)
+            return self._reload(raise_errors, stage=True)
 
     def reload_if_idle(self) -> LoadResult | None:
-        """:meth:`reload_now`, unless a build is running: then one more is requested
-        after it (so a change made during that build is not missed) and this returns
-        at once. For gunicorn's ``on_reload`` hook, which must not block the master."""
+        """Build and swap in at once (never staged), unless a build is running: then one
+        more is requested after it (so a change made during that build is not missed)
+        and this returns at once. For gunicorn's ``on_reload`` hook, in the master."""
         if not self._build_lock.acquire(blocking=False):
             self.request(immediate=True)
             return None
         try:
-            return self._reload(raise_errors=False)
+            return self._reload(raise_errors=False, stage=False)
         finally:
             self._build_lock.release()
 
-    def _reload(self, raise_errors: bool) -> LoadResult | None:
+    def swap_pending(self) -> ContentIndex | None:
+        """Swap the staged index (if any) into the store; return it."""
+        with self._pending_lock:
+            index, self.pending = self.pending, None
+            if index is not None:
+                self._swap(index)
+            return index
+
+    def _swap(self, index: ContentIndex) -> None:
+        current, self.store.index = self.store.index, index  # the swap: one assignment
+        if current is not None:
+            log.info("reloaded: version %s replaces %s", index.version, current.version)
+
+    def _reload(self, raise_errors: bool, stage: bool) -> LoadResult | None:
         started = time.perf_counter()
-        current = self.store.index
+        with self._pending_lock:
+            current = self.pending if self.pending is not None else self.store.index
         try:
             if current is not None and folder_version(self.root) == current.version:
                 log.info("content of %s unchanged (version %s)", self.root, current.version)
@@ -151,7 +172,7 @@ class Reloader:
             if raise_errors:
                 raise
             return result
-        self.store.index = index  # the swap: one assignment
+        del current  # the old index goes as soon as its last request ends
         result = LoadResult(
             finished_at=time.time(),
             ok=True,
@@ -159,13 +180,24 @@ class Reloader:
             seconds=time.perf_counter() - started,
             version=index.version,
         )
+        with self._pending_lock:  # see set_hand_over
+            hand_over = self.hand_over if stage else None
+            if hand_over is not None:
+                self.pending = index
+            else:
+                self.pending = None  # older than this one
+                self._swap(index)
         self.store.last_load = result
-        if current is not None:
-            log.info("reloaded: version %s replaces %s", index.version, current.version)
-        del current  # the old index goes as soon as its last request ends
-        if self.after_swap is not None:
-            self.after_swap(index)
+        if hand_over is not None:
+            hand_over(index)
         return result
+
+    def set_hand_over(self, hand_over: Callable[[ContentIndex], None]) -> None:
+        """Stage new indexes from now on, and call ``hand_over`` for each. A build that
+        ends before this swapped its index in itself; one that ends after stages it:
+        never both, never neither (gunicorn forks its first workers right after this)."""
+        with self._pending_lock:
+            self.hand_over = hand_over
 
     # -- the background thread ---------------------------------------------------------
 
