@@ -50,15 +50,27 @@ def _send_hup(index):
 
 
 def on_reload(server):
-    # Every HUP, before gunicorn forks the new workers: swap in the index the reloader
-    # staged, if any; then, for a HUP from outside (`kill -HUP <master>`), rebuild if the
-    # folder changed (only changed files are read). If the reloader is busy building,
-    # it builds again after that and sends its own HUP.
-    reloader = server.app.wsgi().extensions["reloader"]
-    swapped = reloader.swap_pending()
-    rebuilt = reloader.reload_if_idle()
-    if swapped is None and (rebuilt is None or not rebuilt.ok):
-        return  # the same index: gunicorn's usual HUP
+    # Every HUP, before gunicorn forks the new workers. An exception here would stop the
+    # master: log it, and let the HUP go on as gunicorn's usual one.
+    try:
+        _take_new_index(server)
+    except Exception:
+        server.log.exception("live reload: on_reload failed; workers keep their index")
+
+
+def _take_new_index(server):
+    # Ours (the reloader handed over a build): swap in its index, unless it failed. One
+    # from outside (`kill -HUP`): rebuild now if the folder changed (only changed files
+    # are read); if the reloader is busy building, it builds again after that and sends
+    # its own HUP.
+    app = server.app.wsgi()
+    reloader = app.extensions["reloader"]
+    handed_over, index = reloader.swap_pending()
+    if not handed_over:
+        result = reloader.reload_if_idle()
+        index = app.extensions["content"].index if result is not None and result.ok else None
+    if index is None:
+        return  # the same index: gunicorn's usual HUP (new workers carry the last_load)
     gc.unfreeze()  # let the old index's cycles (if any) be collected, freeze the new
     gc.collect()
     gc.freeze()

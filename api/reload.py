@@ -88,11 +88,12 @@ class Reloader:
         self.mode = mode
         self.delay = delay
         # None: a new index is swapped into the store as soon as it is built. Otherwise it
-        # is staged (``pending``) and this is called, in the building thread; the owner
-        # swaps it in with :meth:`swap_pending` when it suits (gunicorn: see 0006).
-        # Set with set_hand_over.
-        self.hand_over: Callable[[ContentIndex], None] | None = None
+        # is staged (``pending``) and this is called, in the building thread, after each
+        # build attempt (with None when it failed); the owner swaps it in with
+        # :meth:`swap_pending` when it suits (gunicorn: see 0006). Set with set_hand_over.
+        self.hand_over: Callable[[ContentIndex | None], None] | None = None
         self.pending: ContentIndex | None = None
+        self._handed_over = False  # hand_over was called since the last swap_pending
         self._pending_lock = threading.Lock()
         self._build = build
         self._build_lock = threading.Lock()  # one build at a time
@@ -129,13 +130,15 @@ class Reloader:
         finally:
             self._build_lock.release()
 
-    def swap_pending(self) -> ContentIndex | None:
-        """Swap the staged index (if any) into the store; return it."""
+    def swap_pending(self) -> tuple[bool, ContentIndex | None]:
+        """Swap the staged index (if any) into the store. Returns whether anything was
+        handed over since the last call (a build, or a failed one), and the index."""
         with self._pending_lock:
+            handed_over, self._handed_over = self._handed_over, False
             index, self.pending = self.pending, None
             if index is not None:
                 self._swap(index)
-            return index
+            return handed_over, index
 
     def _swap(self, index: ContentIndex) -> None:
         current, self.store.index = self.store.index, index  # the swap: one assignment
@@ -159,7 +162,12 @@ class Reloader:
                 seconds=time.perf_counter() - started,
                 version=None,
             )
-            self.store.last_load = result
+            with self._pending_lock:
+                hand_over = self.hand_over if stage else None
+                self._handed_over = self._handed_over or hand_over is not None
+                self.store.last_load = result
+            if hand_over is not None:  # so that new workers carry this last_load
+                hand_over(None)
             if current is None:
                 log.error("building the index of %s failed: %s", self.root, result.error)
             else:
@@ -184,6 +192,7 @@ class Reloader:
             hand_over = self.hand_over if stage else None
             if hand_over is not None:
                 self.pending = index
+                self._handed_over = True
             else:
                 self.pending = None  # older than this one
                 self._swap(index)
@@ -192,7 +201,7 @@ class Reloader:
             hand_over(index)
         return result
 
-    def set_hand_over(self, hand_over: Callable[[ContentIndex], None]) -> None:
+    def set_hand_over(self, hand_over: Callable[[ContentIndex | None], None]) -> None:
         """Stage new indexes from now on, and call ``hand_over`` for each. A build that
         ends before this swapped its index in itself; one that ends after stages it:
         never both, never neither (gunicorn forks its first workers right after this)."""

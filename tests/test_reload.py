@@ -4,6 +4,8 @@ index; every response names its content version."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -137,12 +139,17 @@ def test_a_staged_index_waits_for_swap_pending(corpus):
     assert store.index is first and handed == [reloader.pending]
     assert reloader.pending.version == result.version == store.last_load.version
     assert reloader.reload_now() is None  # compared with the staged version: nothing to do
-    assert reloader.swap_pending() is handed[0] and store.index is handed[0]
-    assert reloader.pending is None and reloader.swap_pending() is None
+    assert reloader.swap_pending() == (True, handed[0]) and store.index is handed[0]
+    assert reloader.pending is None and reloader.swap_pending() == (False, None)
 
     (corpus / "new.md").unlink()  # on_reload's own rebuild swaps at once, never stages
     assert reloader.reload_if_idle().ok
     assert len(store.index) == 30 and reloader.pending is None and len(handed) == 1
+
+    corpus.rename(corpus.with_name("gone"))  # a failure is handed over too, with None
+    assert not reloader.reload_now().ok
+    assert handed[-1] is None and reloader.swap_pending() == (True, None)
+    assert len(store.index) == 30 and not store.last_load.ok
 
 
 @pytest.mark.parametrize("mode", ["watch", "poll"])
@@ -221,3 +228,12 @@ def test_a_missing_folder_still_stops_a_background_start(make_app, tmp_path):
 def test_an_unknown_reload_mode_is_refused(make_app, corpus):
     with pytest.raises(ValueError, match="RELOAD must be one of"):
         make_app(corpus, RELOAD="sometimes")
+
+
+def test_sighup_reloads_the_in_process_app_at_once(reloading, corpus):
+    """Watching, with a delay far longer than the wait: only SIGHUP can be this quick."""
+    app = reloading(corpus, RELOAD="watch", RELOAD_DELAY=60)
+    store = app.extensions["content"]
+    write_seed(corpus, "new.md", **article_fields(30))
+    os.kill(os.getpid(), signal.SIGHUP)
+    wait_for(lambda: len(store.index) == 31, "the reload")
