@@ -17,6 +17,7 @@ old ones. So every worker of one generation serves the same version. Why: decisi
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -50,6 +51,7 @@ MODES = ("watch", "poll", "off")
 # A folder that never stays quiet is still reloaded this many delays after its first change.
 MAX_WAIT_FACTOR = 10
 POLL_INTERVAL = 1.0  # seconds between two scans of the polling observer
+ROOT_CHECK_INTERVAL = 2.0  # seconds between two checks that the folder was not replaced
 # Events that can change what the folder holds. Not "opened" or "closed without
 # writing": the build itself reads every changed file, and must not wake the watcher.
 CHANGE_EVENTS = [
@@ -104,6 +106,8 @@ class Reloader:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._observer: BaseObserver | None = None
+        self._observer_lock = threading.Lock()
+        self._watched: tuple[int, int] | None = None  # the watched folder's identity
         self._previous_sighup = None
 
     # -- building ---------------------------------------------------------------------
@@ -224,8 +228,16 @@ class Reloader:
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._stopping and self._first_request is None:
-                    self._wake.wait()
+                if not self._stopping and self._first_request is None:
+                    # Idle: look again every few seconds whether the folder was replaced.
+                    self._wake.wait(ROOT_CHECK_INTERVAL if self.mode != "off" else None)
+                if self._stopping:
+                    return
+                idle = self._first_request is None
+            if idle:
+                self._check_root()
+                continue
+            with self._wake:
                 while not self._stopping:
                     now = time.monotonic()
                     due = min(
@@ -254,7 +266,8 @@ class Reloader:
             self.request(immediate=True)
         if self.mode == "off":
             return
-        self._observer = self._start_observer()
+        with self._observer_lock:
+            self._observer = self._start_observer()
         if threading.current_thread() is threading.main_thread():
             self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
 
@@ -262,7 +275,28 @@ class Reloader:
         # A signal handler may interrupt a thread holding the condition's lock: hand over.
         threading.Thread(target=self.request, kwargs={"immediate": True}, daemon=True).start()
 
+    def _check_root(self) -> None:
+        """A watcher follows the folder it started on. If ``root`` now names another one
+        (deleted and made again, renamed over, a symlink switched), watch that one and
+        reload; while it is missing, wait."""
+        identity = _identity(self.root)
+        if identity is None:
+            return
+        observer = self._observer
+        # (A folder deleted and made again may get the same inode; its watch has ended.)
+        ended = observer is not None and not all(e.is_alive() for e in observer.emitters)
+        if identity == self._watched and not ended:
+            return
+        with self._observer_lock:
+            if self._stopping:
+                return
+            log.info("content folder %s was replaced: watching the new one", self.root)
+            self._stop_observer()
+            self._observer = self._start_observer()
+        self.request(immediate=True)
+
     def _start_observer(self) -> BaseObserver | None:
+        self._watched = _identity(self.root)
         handler = _ChangeHandler(self)
         kinds: list[type[BaseObserver]] = [PollingObserver]
         if self.mode == "watch":
@@ -282,12 +316,17 @@ class Reloader:
         log.error("not watching %s; send SIGHUP to reload", self.root)
         return None
 
-    def stop(self) -> None:
-        """Stop watching and the background thread (tests; the server just exits)."""
+    def _stop_observer(self) -> None:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
             self._observer = None
+
+    def stop(self) -> None:
+        """Stop watching and the background thread (tests; the server just exits)."""
+        with self._observer_lock:
+            self._stopping = True
+            self._stop_observer()
         if self._previous_sighup is not None:
             signal.signal(signal.SIGHUP, self._previous_sighup)
             self._previous_sighup = None
@@ -297,6 +336,15 @@ class Reloader:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which folder ``path`` names now (device and inode, through symlinks), if any."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 class _ChangeHandler(FileSystemEventHandler):

@@ -5,15 +5,17 @@ index; every response names its content version."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from helpers import article_fields, write_seed
+from helpers import article_fields, write_corpus, write_seed
 
 import api
+import api.reload
 from api.reload import Reloader
 from api.store import ContentStore, LoadResult
 
@@ -237,3 +239,26 @@ def test_sighup_reloads_the_in_process_app_at_once(reloading, corpus):
     write_seed(corpus, "new.md", **article_fields(30))
     os.kill(os.getpid(), signal.SIGHUP)
     wait_for(lambda: len(store.index) == 31, "the reload")
+
+
+@pytest.mark.parametrize("how", ["recreated", "symlink switched"])
+def test_a_replaced_folder_is_watched_again(reloading, tmp_path, monkeypatch, how):
+    """A watcher follows the folder it started on; the reloader notices another one."""
+    monkeypatch.setattr(api.reload, "ROOT_CHECK_INTERVAL", 0.1)
+    content = tmp_path / "content"
+    if how == "recreated":
+        write_corpus(content, 5)
+    else:
+        content.symlink_to(write_corpus(tmp_path / "v1", 5))
+    app = reloading(content, RELOAD="watch", RELOAD_DELAY=0.05)
+    store = app.extensions["content"]
+
+    if how == "recreated":
+        shutil.rmtree(content)
+        write_corpus(content, 7)
+    else:
+        (tmp_path / "next").symlink_to(write_corpus(tmp_path / "v2", 7))
+        (tmp_path / "next").replace(content)
+    wait_for(lambda: len(store.index) == 7, "the new folder")
+    write_seed(content, "later.md", **article_fields(50))
+    wait_for(lambda: len(store.index) == 8, "a change in the new folder")
