@@ -262,3 +262,36 @@ def test_a_replaced_folder_is_watched_again(reloading, tmp_path, monkeypatch, ho
     wait_for(lambda: len(store.index) == 7, "the new folder")
     write_seed(content, "later.md", **article_fields(50))
     wait_for(lambda: len(store.index) == 8, "a change in the new folder")
+
+
+def test_a_hup_during_a_build_asks_for_another_build(corpus):
+    """gunicorn's on_reload must not wait for a running build, nor miss a change made
+    during it: the reloader builds once more afterwards."""
+    from api.content.build import build_index
+
+    release, scanned, builds = threading.Event(), threading.Event(), []
+
+    def slow_build():
+        builds.append(len(builds))
+        index = build_index(corpus)[0]  # what the folder holds now...
+        scanned.set()
+        assert release.wait(WAIT)  # ...is what it serves, however long this takes
+        return index
+
+    reloader = Reloader(ContentStore(), slow_build, corpus, mode="off", delay=0.05)
+    reloader.start()  # no index yet: the first build starts at once, and waits
+    try:
+        assert scanned.wait(WAIT)  # the first build has read the folder, and waits
+        write_seed(corpus, "during.md", **article_fields(30))
+        started = time.monotonic()
+        assert reloader.reload_if_idle() is None
+        assert time.monotonic() - started < 1
+        release.set()
+        wait_for(
+            lambda: reloader.store.index is not None and len(reloader.store.index) == 31,
+            "the build after the HUP",
+        )
+        assert len(builds) == 2
+    finally:
+        release.set()
+        reloader.stop()
