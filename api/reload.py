@@ -113,7 +113,8 @@ class Reloader:
     # -- building ---------------------------------------------------------------------
 
     def reload_now(self, *, raise_errors: bool = False) -> LoadResult | None:
-        """Build a new index if the folder changed, and swap it in.
+        """Build a new index if the folder changed, and swap it in (stage it, once
+        :meth:`set_hand_over` was called).
 
         Returns the build's result, or None when the folder's version is the one being
         served (nothing was built). A failed build keeps the old index, is logged, and
