@@ -12,20 +12,22 @@ from flask_compress import Compress
 from . import cors, http_cache
 from .cli import seeds_cli
 from .config import Config
-from .content.build import build_index
+from .content.build import build_index, check_folder
 from .content.index import ContentIndex
 from .content.memory import release_free_memory
 from .docs import docs_bp
 from .explore import explore_bp
+from .reload import Reloader
 from .resources import BLUEPRINTS
 from .smorest import Api
 from .store import ContentStore
+from .store import init_app as store_init_app
 
 log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app and build its index from ``CONTENT_DIR``.
+    """Create the app and build its index from ``CONTENT_DIR`` (see :func:`_start_content`).
 
     Settings come from :class:`api.config.Config`, then ``NEWS_API_*`` environment
     variables, then ``test_config``. A missing content folder stops start-up with
@@ -39,7 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     _log_to_stderr()
 
-    app.extensions["content"] = ContentStore(load_index(app))
+    _start_content(app)
+    store_init_app(app)
     cors.init_app(app)
     Compress(app)
     http_cache.init_app(app)  # registered last, so its headers are set before compression
@@ -50,6 +53,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(explore_bp)
     app.cli.add_command(seeds_cli)
     return app
+
+
+def _start_content(app: Flask) -> None:
+    """Set up the store and its reloader, then build the first index: now, or in the
+    background (``BUILD_IN_BACKGROUND``). Watch the folder unless ``RELOAD`` is off."""
+    store = app.extensions["content"] = ContentStore()
+    root = Path(app.config["CONTENT_DIR"])
+    reloader = app.extensions["reloader"] = Reloader(
+        store,
+        lambda: load_index(app),
+        root,
+        mode=app.config["RELOAD"],
+        delay=float(app.config["RELOAD_DELAY"]),
+    )
+    if app.config["BUILD_IN_BACKGROUND"]:
+        check_folder(root)  # a missing folder still stops start-up
+    else:
+        reloader.reload_now(raise_errors=True)
+    if app.config["BUILD_IN_BACKGROUND"] or app.config["RELOAD"] != "off":
+        reloader.start()
 
 
 def _log_to_stderr() -> None:

@@ -12,7 +12,9 @@ from flask import Flask, Response, request
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 # Response headers a browser script may read.
-EXPOSED_HEADERS = "Link, X-Total-Count, ETag, Last-Modified, Cache-Control, Content-Encoding"
+EXPOSED_HEADERS = (
+    "Link, X-Total-Count, ETag, Last-Modified, Cache-Control, Content-Encoding, X-Content-Version"
+)
 PREFLIGHT_MAX_AGE = "86400"
 
 

@@ -78,7 +78,8 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 @pytest.fixture
 def server(corpus, tmp_path):
     """Gunicorn started as `make serve` starts it, serving ``corpus`` on a free loopback
-    port; yields its ``base`` URL and its ``access_log`` path."""
+    port; yields its ``base`` URL, its ``access_log`` path and the master's ``pid``.
+    ``NEWS_API_*`` variables set before it starts (monkeypatch.setenv) reach it."""
     port = free_port()
     env = {
         **os.environ,
@@ -101,7 +102,7 @@ def server(corpus, tmp_path):
                 proc.kill()
                 pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
             time.sleep(0.1)
-    yield SimpleNamespace(base=base, access_log=tmp_path / "access.log")
+    yield SimpleNamespace(base=base, access_log=tmp_path / "access.log", pid=proc.pid)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
     log.close()
