@@ -2,7 +2,8 @@
 
 Each setting below can be changed by the environment variable named next to it (the
 README's settings table lists them all), or by any gunicorn flag in
-``GUNICORN_CMD_ARGS``.
+``GUNICORN_CMD_ARGS``. Live reload and the background first build: see the hooks below
+and decision 0006.
 
 Shutdown: on ``SIGTERM`` the master stops accepting connections and each worker
 finishes the request it is answering (for at most ``graceful_timeout`` seconds) and
@@ -20,7 +21,9 @@ import gc
 import glob
 import os
 import shutil
+import signal
 import tempfile
+import threading
 
 
 def _int(name: str, default: int) -> int:
@@ -33,6 +36,12 @@ METRICS_DIR_PREFIX = "news-api-metrics-"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+# The server builds its first index in the background (it answers /healthz at once, and
+# 503 elsewhere until the index is ready) and follows changes to the content folder.
+# Read by create_app() when gunicorn preloads wsgi:app; set them to change that.
+os.environ.setdefault("NEWS_API_BUILD_IN_BACKGROUND", "true")
+os.environ.setdefault("NEWS_API_RELOAD", "watch")
 
 bind = f"{os.environ.get('NEWS_API_HOST', '127.0.0.1')}:{os.environ.get('NEWS_API_PORT', '8000')}"
 # Worker processes: each answers one request at a time (sync workers; the API never
@@ -97,10 +106,53 @@ def on_starting(server):
 
 
 def when_ready(server):
-    # Runs in the master after the app (and its index) is loaded, before any worker is
-    # forked: freezing moves every object out of the collector's reach, so the workers'
-    # garbage collections do not write to (and so copy) the pages they share.
+    # Runs in the master after the app is loaded, before any worker is forked: freezing
+    # moves every object out of the collector's reach, so the workers' garbage
+    # collections do not write to (and so copy) the pages they share.
     gc.freeze()
+    # The app's reloader runs in the master (workers are forked without its threads). A
+    # new index it builds is staged, and the master sent a HUP: on_reload swaps it in,
+    # then gunicorn forks new workers (which share it) and retires the old ones once
+    # their requests are done. A preloaded app is not imported again on HUP.
+    server.app.wsgi().extensions["reloader"].set_hand_over(_send_hup)
+
+
+def _send_hup(index):
+    # To the master's main thread, which waits for signals: it handles this at once
+    # (os.kill could be delivered to this thread, and noticed up to a second later).
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGHUP)
+
+
+def on_reload(server):
+    # Every HUP, before gunicorn forks the new workers. An exception here would stop the
+    # master: log it, and let the HUP go on as gunicorn's usual one.
+    try:
+        _take_new_index(server)
+    except Exception:
+        server.log.exception("live reload: on_reload failed; workers keep their index")
+
+
+def _take_new_index(server):
+    # Ours (the reloader handed over a build): swap in its index, unless it failed. One
+    # from outside (`kill -HUP`): rebuild now if the folder changed (only changed files
+    # are read); if the reloader is busy building, it builds again after that and sends
+    # its own HUP.
+    app = server.app.wsgi()
+    reloader = app.extensions["reloader"]
+    handed_over, index = reloader.swap_pending()
+    if not handed_over:
+        result = reloader.reload_if_idle()
+        index = app.extensions["content"].index if result is not None and result.ok else None
+    if index is None:
+        return  # the same index: gunicorn's usual HUP (new workers carry the last_load)
+    gc.unfreeze()  # let the old index's cycles (if any) be collected, freeze the new
+    gc.collect()
+    gc.freeze()
+    # Retire the old workers now, before the new ones are forked (gunicorn would only
+    # after): they finish the requests they have, accept no more, and a client never
+    # gets an older version after a newer one. Meanwhile connections wait in the backlog.
+    for pid in list(server.WORKERS):
+        server.kill_worker(pid, signal.SIGTERM)
 
 
 def child_exit(server, worker):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +13,22 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import access, cors, http_cache, logs, metrics, rate_limits
 from .cli import seeds_cli
 from .config import Config
-from .content.build import build_index
+from .content.build import build_index, check_folder
 from .content.index import ContentIndex
 from .content.memory import release_free_memory
 from .docs import docs_bp
 from .explore import explore_bp
+from .reload import Reloader
 from .resources import BLUEPRINTS
 from .smorest import Api
-from .store import ContentStore, LoadResult
+from .store import ContentStore
+from .store import init_app as store_init_app
 
 log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app and build its index from ``CONTENT_DIR``.
+    """Create the app and build its index from ``CONTENT_DIR`` (see :func:`_start_content`).
 
     Settings come from :class:`api.config.Config`, then ``NEWS_API_*`` environment
     variables, then ``test_config``. A missing content folder stops start-up with
@@ -43,12 +44,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if proxies := app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    started = time.monotonic()
-    index = load_index(app)
-    loaded = LoadResult(time.time(), True, None, time.monotonic() - started, index.version)
-    app.extensions["content"] = ContentStore(index, loaded)
+    _start_content(app)
     access.init_app(app, metrics.init_app(app), access_log)  # first: its hooks wrap the rest
     rate_limits.init_app(app)  # before http_cache, so cached answers are counted too
+    store_init_app(app)
     cors.init_app(app)
     Compress(app)
     http_cache.init_app(app)  # registered last, so its headers are set before compression
@@ -59,6 +58,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(explore_bp)
     app.cli.add_command(seeds_cli)
     return app
+
+
+def _start_content(app: Flask) -> None:
+    """Set up the store and its reloader, then build the first index: now, or in the
+    background (``BUILD_IN_BACKGROUND``). Watch the folder unless ``RELOAD`` is off."""
+    store = app.extensions["content"] = ContentStore()
+    root = Path(app.config["CONTENT_DIR"])
+    reloader = app.extensions["reloader"] = Reloader(
+        store,
+        lambda: load_index(app),
+        root,
+        mode=app.config["RELOAD"],
+        delay=float(app.config["RELOAD_DELAY"]),
+    )
+    if app.config["BUILD_IN_BACKGROUND"]:
+        check_folder(root)  # a missing folder still stops start-up
+    else:
+        reloader.reload_now(raise_errors=True)
+    if app.config["BUILD_IN_BACKGROUND"] or app.config["RELOAD"] != "off":
+        reloader.start()
 
 
 def load_index(app: Flask) -> ContentIndex:

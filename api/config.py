@@ -14,6 +14,14 @@ class Config:
     CACHE_DIR = str(Path.home() / ".cache" / "news-content-api")
     # Processes that parse seed files at build time; 0: one per core.
     BUILD_WORKERS = 0
+    # Build the first index in the background: the server answers at once (/readyz and
+    # content routes 503 until it is ready). gunicorn.conf.py turns this on.
+    BUILD_IN_BACKGROUND = False
+    # Live reload of the content folder: "watch" (inotify, polling where unavailable),
+    # "poll" or "off". Off for the in-process app; gunicorn.conf.py defaults it to "watch".
+    RELOAD = "off"
+    # Seconds the folder must stay quiet before a reload: a burst of writes is one reload.
+    RELOAD_DELAY = 1.0
     DEFAULT_PAGE_SIZE = 20
     MAX_PAGE_SIZE = 100
     # Sent with every successful GET/HEAD (errors are "no-store").

@@ -13,8 +13,9 @@ from flask import Flask, Response, request
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 # Response headers a browser script may read.
 EXPOSED_HEADERS = (
-    "Link, X-Total-Count, ETag, Last-Modified, Cache-Control, Content-Encoding, X-Request-Id, "
-    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+    "Link, X-Total-Count, ETag, Last-Modified, Cache-Control, Content-Encoding, "
+    "X-Content-Version, X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, "
+    "X-RateLimit-Reset, Retry-After"
 )
 PREFLIGHT_MAX_AGE = "86400"
 

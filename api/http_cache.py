@@ -78,8 +78,11 @@ class _Validators:
 
 
 def _validators(req: Request) -> _Validators | None:
-    """This request's validators; None for what is never cached (other methods, 404s)."""
-    if req.method not in ("GET", "HEAD") or req.endpoint is None:
+    """This request's validators; None for what is never cached (other methods, 404s,
+    the health checks, anything before the first index is built)."""
+    if req.method not in ("GET", "HEAD") or req.endpoint is None or req.blueprint == "health":
+        return None
+    if current_app.extensions["content"].index is None:
         return None
     if req.blueprint in UNCACHED_BLUEPRINTS:
         return None
@@ -121,8 +124,9 @@ def add_cache_headers(response: Response) -> Response:
     req = request._get_current_object()
     headers = response.headers
     headers["Vary"] = VARY if "Vary" not in headers else f"{headers['Vary']}, {VARY}"
-    validators = _validators(req)
-    if validators is None or response.status_code not in (200, 304):
+    # Status first: an error (a 503 before the first index, say) needs no validators.
+    validators = _validators(req) if response.status_code in (200, 304) else None
+    if validators is None:
         headers["Cache-Control"] = "no-store"
         return response
     headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]

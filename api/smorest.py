@@ -20,6 +20,7 @@ from schemas.query import QueryArgsSchema
 
 from .errors import PROBLEM_MIMETYPE, problem_from_http_exception
 from .http_cache import CACHE_HEADERS, CONDITIONAL_PARAMETERS
+from .store import VERSION_HEADERS
 
 
 class QueryArgs(dict):
@@ -52,18 +53,30 @@ class QueryParser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = QueryParser()
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, http_cache: bool = True, **kwargs) -> None:
+        """``http_cache=False``: routes left out of HTTP caching (the health checks)."""
         super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.append(self._prepare_http_cache_doc)
+        if http_cache:
+            self._prepare_doc_cbks.append(self._prepare_http_cache_doc)
+        self._prepare_doc_cbks.append(self._prepare_content_version_doc)
 
     @staticmethod
     def _prepare_http_cache_doc(doc: dict, doc_info: dict, *, method: str, **kwargs) -> dict:
-        """Every GET answers conditional requests and sends cache headers (api.http_cache)."""
+        """Every GET answers conditional requests and sends cache headers (api.http_cache),
+        and is a 503 before the first index is built (api.store)."""
         if method == "get":
             doc.setdefault("parameters", []).extend(CONDITIONAL_PARAMETERS)
             doc["responses"][304] = "NOT_MODIFIED"
+            doc["responses"].setdefault(503, "SERVICE_UNAVAILABLE")
             for status in doc_info.get("success_status_codes", []):
                 doc["responses"][status].setdefault("headers", {}).update(CACHE_HEADERS)
+        return doc
+
+    @staticmethod
+    def _prepare_content_version_doc(doc: dict, doc_info: dict, **kwargs) -> dict:
+        """Every success response names its content version (api.store)."""
+        for status in doc_info.get("success_status_codes", []):
+            doc["responses"][status].setdefault("headers", {}).update(VERSION_HEADERS)
         return doc
 
 

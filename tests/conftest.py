@@ -79,7 +79,8 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 def server(corpus, tmp_path):
     """Gunicorn started as `make serve` starts it, serving ``corpus`` on a free loopback
     port; yields its ``base`` URL, ``port``, ``access_log`` path (JSON lines), ``log``
-    path (everything else it wrote) and its process ``proc``."""
+    path (everything else it wrote), its process ``proc`` and the master's ``pid``.
+    ``NEWS_API_*`` variables set before it starts (monkeypatch.setenv) reach it."""
     port = free_port()
     env = {
         **os.environ,
@@ -108,6 +109,7 @@ def server(corpus, tmp_path):
         access_log=tmp_path / "access.log",
         log=tmp_path / "server.log",
         proc=proc,
+        pid=proc.pid,
     )
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)

@@ -3,20 +3,14 @@ headers and a 429 problem with Retry-After; health checks and /metrics exempt.""
 
 from __future__ import annotations
 
-import flask
 import pytest
 from helpers import assert_problem
 
 
 @pytest.fixture
 def limited(make_app, corpus):
-    """An app allowing each client 3 requests a minute, with a blueprint named like the
-    health checks' (``health``)."""
-    app = make_app(corpus, RATE_LIMIT="3/minute;100/hour")
-    health = flask.Blueprint("health", __name__)
-    health.add_url_rule("/healthz", "alive", lambda: {"status": "ok"})
-    app.register_blueprint(health)
-    return app
+    """An app allowing each client 3 requests a minute."""
+    return make_app(corpus, RATE_LIMIT="3/minute;100/hour")
 
 
 def test_off_by_default(client, app):
@@ -61,7 +55,7 @@ def test_health_and_metrics_are_never_limited(limited):
         client.get("/topics")
     assert client.get("/topics").status_code == 429
     for _ in range(5):
-        for path in ("/metrics", "/healthz"):
+        for path in ("/metrics", "/healthz", "/readyz"):
             response = client.get(path)
             assert response.status_code == 200, path
             assert "X-RateLimit-Limit" not in response.headers

@@ -70,11 +70,16 @@ def build_index(
 
 def scan_folder(root: Path) -> dict[str, Key]:
     """Every content file's relative path and (size, mtime_ns)."""
+    check_folder(root)
+    return scan_content_files(root)
+
+
+def check_folder(root: Path) -> None:
+    """:class:`ContentFolderError` unless ``root`` is a folder."""
     if not root.exists():
         raise ContentFolderError(f"content folder {root} does not exist")
     if not root.is_dir():
         raise ContentFolderError(f"content folder {root} is not a folder")
-    return scan_content_files(root)
 
 
 def read_folder(
@@ -113,6 +118,12 @@ def read_folder(
         files=len(keys),
         parsed=len(to_read),
     )
+
+
+def folder_version(root: Path) -> str:
+    """The version an index of ``root`` would have now: one scan of the folder (names,
+    sizes, mtimes), no file read. Lets a reload that finds nothing changed stop early."""
+    return _version(scan_folder(root))
 
 
 def _version(keys: dict[str, Key]) -> str:

@@ -1,15 +1,20 @@
 """Give the memory freed after an index build back to the system."""
 
 import ctypes
-import ctypes.util
 import functools
 import gc
 
 
 @functools.cache
 def _libc():
-    name = ctypes.util.find_library("c")
-    return ctypes.CDLL(name) if name else None
+    # The process's own symbols, libc's among them. Not ctypes.util.find_library: it runs
+    # ldconfig in a subprocess, and a live reload builds in a thread of the gunicorn
+    # master, which forks workers at any time: a worker forked while that subprocess
+    # starts inherits its pipe, and the build waits for it forever.
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
 
 
 def release_free_memory() -> None:

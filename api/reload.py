@@ -1,0 +1,356 @@
+"""Live reload: notice changes to the content folder, build a new index in the background
+and swap it into the :class:`~api.store.ContentStore`.
+
+Changes are noticed by a watchdog observer (inotify, or polling where inotify is not
+available or not wanted) and by ``SIGHUP``. A burst of changes is one rebuild: the
+rebuild starts once the folder has been quiet for ``RELOAD_DELAY`` seconds (and at the
+latest ``MAX_WAIT_FACTOR`` delays after the first change). The build goes through the
+build cache, so only changed files are read again; a folder whose version has not
+changed is not rebuilt at all. A failed build leaves the old index serving.
+
+Under gunicorn this runs in the master only, and a new index is staged rather than
+swapped: ``hand_over`` (set in ``gunicorn.conf.py``) sends the master a ``HUP``, whose
+``on_reload`` hook swaps it in just before gunicorn forks new workers and retires the
+old ones. So every worker of one generation serves the same version. Why: decision 0006.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from .content.build import folder_version
+from .content.index import ContentIndex
+from .store import ContentStore, LoadResult
+
+log = logging.getLogger(__name__)
+
+MODES = ("watch", "poll", "off")
+# A folder that never stays quiet is still reloaded this many delays after its first change.
+MAX_WAIT_FACTOR = 10
+POLL_INTERVAL = 1.0  # seconds between two scans of the polling observer
+ROOT_CHECK_INTERVAL = 2.0  # seconds between two checks that the folder was not replaced
+# Events that can change what the folder holds. Not "opened" or "closed without
+# writing": the build itself reads every changed file, and must not wake the watcher.
+CHANGE_EVENTS = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileAttribEvent,  # touch: a new mtime is a new version
+    FileClosedEvent,
+    FileDeletedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+]
+
+
+class Reloader:
+    """Keeps ``store`` in step with the content folder ``root``.
+
+    ``build`` makes a new index (through the build cache). :meth:`reload_now` builds and
+    swaps synchronously; :meth:`request` asks the background thread to, debounced.
+    """
+
+    def __init__(
+        self,
+        store: ContentStore,
+        build: Callable[[], ContentIndex],
+        root: Path,
+        *,
+        mode: str = "watch",
+        delay: float = 1.0,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"RELOAD must be one of {', '.join(MODES)}, not {mode!r}")
+        self.store = store
+        self.root = root
+        self.mode = mode
+        self.delay = delay
+        # None: a new index is swapped into the store as soon as it is built. Otherwise it
+        # is staged (``pending``) and this is called, in the building thread, after each
+        # build attempt (with None when it failed); the owner swaps it in with
+        # :meth:`swap_pending` when it suits (gunicorn: see 0006). Set with set_hand_over.
+        self.hand_over: Callable[[ContentIndex | None], None] | None = None
+        self.pending: ContentIndex | None = None
+        self._handed_over = False  # hand_over was called since the last swap_pending
+        self._pending_lock = threading.Lock()
+        self._build = build
+        self._build_lock = threading.Lock()  # one build at a time
+        self._wake = threading.Condition()
+        self._first_request: float | None = None  # monotonic; None: nothing pending
+        self._last_request = 0.0
+        self._immediate = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._observer: BaseObserver | None = None
+        self._observer_lock = threading.Lock()
+        self._watched: tuple[int, int] | None = None  # the watched folder's identity
+        self._previous_sighup = None
+
+    # -- building ---------------------------------------------------------------------
+
+    def reload_now(self, *, raise_errors: bool = False) -> LoadResult | None:
+        """Build a new index if the folder changed, and swap it in (stage it, once
+        :meth:`set_hand_over` was called).
+
+        Returns the build's result, or None when the folder's version is the one being
+        served (nothing was built). A failed build keeps the old index, is logged, and
+        is raised only if ``raise_errors``.
+        """
+        with self._build_lock:
+            return self._reload(raise_errors, stage=True)
+
+    def reload_if_idle(self) -> LoadResult | None:
+        """Build and swap in at once (never staged), unless a build is running: then one
+        more is requested after it (so a change made during that build is not missed)
+        and this returns at once. For gunicorn's ``on_reload`` hook, in the master."""
+        if not self._build_lock.acquire(blocking=False):
+            self.request(immediate=True)
+            return None
+        try:
+            return self._reload(raise_errors=False, stage=False)
+        finally:
+            self._build_lock.release()
+
+    def swap_pending(self) -> tuple[bool, ContentIndex | None]:
+        """Swap the staged index (if any) into the store. Returns whether anything was
+        handed over since the last call (a build, or a failed one), and the index."""
+        with self._pending_lock:
+            handed_over, self._handed_over = self._handed_over, False
+            index, self.pending = self.pending, None
+            if index is not None:
+                self._swap(index)
+            return handed_over, index
+
+    def _swap(self, index: ContentIndex) -> None:
+        current, self.store.index = self.store.index, index  # the swap: one assignment
+        if current is not None:
+            log.info("reloaded: version %s replaces %s", index.version, current.version)
+
+    def _reload(self, raise_errors: bool, stage: bool) -> LoadResult | None:
+        started = time.perf_counter()
+        with self._pending_lock:
+            current = self.pending if self.pending is not None else self.store.index
+        try:
+            if current is not None and folder_version(self.root) == current.version:
+                log.info("content of %s unchanged (version %s)", self.root, current.version)
+                return None
+            index = self._build()
+        except Exception as exc:
+            result = LoadResult(
+                finished_at=time.time(),
+                ok=False,
+                error=f"{type(exc).__name__}: {exc}",
+                seconds=time.perf_counter() - started,
+                version=None,
+            )
+            with self._pending_lock:
+                hand_over = self.hand_over if stage else None
+                self._handed_over = self._handed_over or hand_over is not None
+                self.store.last_load = result
+            if hand_over is not None:  # so that new workers carry this last_load
+                hand_over(None)
+            if current is None:
+                log.error("building the index of %s failed: %s", self.root, result.error)
+            else:
+                log.error(
+                    "reloading %s failed; still serving version %s: %s",
+                    self.root,
+                    current.version,
+                    result.error,
+                )
+            if raise_errors:
+                raise
+            return result
+        del current  # the old index goes as soon as its last request ends
+        result = LoadResult(
+            finished_at=time.time(),
+            ok=True,
+            error=None,
+            seconds=time.perf_counter() - started,
+            version=index.version,
+        )
+        with self._pending_lock:  # see set_hand_over
+            hand_over = self.hand_over if stage else None
+            if hand_over is not None:
+                self.pending = index
+                self._handed_over = True
+            else:
+                self.pending = None  # older than this one
+                self._swap(index)
+        self.store.last_load = result
+        if hand_over is not None:
+            hand_over(index)
+        return result
+
+    def set_hand_over(self, hand_over: Callable[[ContentIndex | None], None]) -> None:
+        """Stage new indexes from now on, and call ``hand_over`` for each. A build that
+        ends before this swapped its index in itself; one that ends after stages it:
+        never both, never neither (gunicorn forks its first workers right after this)."""
+        with self._pending_lock:
+            self.hand_over = hand_over
+
+    # -- the background thread ---------------------------------------------------------
+
+    def request(self, *, immediate: bool = False) -> None:
+        """Something changed: rebuild once the folder has been quiet for ``delay`` seconds
+        (``immediate``: as soon as the thread is free)."""
+        now = time.monotonic()
+        with self._wake:
+            if self._first_request is None:
+                self._first_request = now
+            self._last_request = now
+            self._immediate = self._immediate or immediate
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._stopping and self._first_request is None:
+                    # Idle: look again every few seconds whether the folder was replaced.
+                    self._wake.wait(ROOT_CHECK_INTERVAL if self.mode != "off" else None)
+                if self._stopping:
+                    return
+                idle = self._first_request is None
+            if idle:
+                self._check_root()
+                continue
+            with self._wake:
+                while not self._stopping:
+                    now = time.monotonic()
+                    due = min(
+                        self._last_request + self.delay,
+                        self._first_request + self.delay * MAX_WAIT_FACTOR,
+                    )
+                    if self._immediate or now >= due:
+                        break
+                    self._wake.wait(due - now)
+                if self._stopping:
+                    return
+                self._first_request = None
+                self._immediate = False
+            try:
+                self.reload_now()
+            except Exception:  # never let the thread die; reload_now logs build errors
+                log.exception("content reloader")
+
+    def start(self) -> None:
+        """Start the background thread and, unless ``mode`` is ``off``, the watcher and
+        the ``SIGHUP`` handler (main thread only; gunicorn's master installs its own).
+        Without an index yet, the first build starts at once."""
+        self._thread = threading.Thread(target=self._run, name="content-reloader", daemon=True)
+        self._thread.start()
+        if self.store.index is None:
+            self.request(immediate=True)
+        if self.mode == "off":
+            return
+        with self._observer_lock:
+            self._observer = self._start_observer()
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
+
+    def _on_sighup(self, signum, frame) -> None:
+        # A signal handler may interrupt a thread holding the condition's lock: hand over.
+        threading.Thread(target=self.request, kwargs={"immediate": True}, daemon=True).start()
+
+    def _check_root(self) -> None:
+        """A watcher follows the folder it started on. If ``root`` now names another one
+        (deleted and made again, renamed over, a symlink switched), watch that one and
+        reload; while it is missing, wait."""
+        identity = _identity(self.root)
+        if identity is None:
+            return
+        observer = self._observer
+        # (A folder deleted and made again may get the same inode; its watch has ended.)
+        ended = observer is not None and not all(e.is_alive() for e in observer.emitters)
+        if identity == self._watched and not ended:
+            return
+        with self._observer_lock:
+            if self._stopping:
+                return
+            log.info("content folder %s was replaced: watching the new one", self.root)
+            self._stop_observer()
+            self._observer = self._start_observer()
+        self.request(immediate=True)
+
+    def _start_observer(self) -> BaseObserver | None:
+        self._watched = _identity(self.root)
+        handler = _ChangeHandler(self)
+        kinds: list[type[BaseObserver]] = [PollingObserver]
+        if self.mode == "watch":
+            kinds.insert(0, Observer)
+        for kind in kinds:
+            observer = kind(timeout=POLL_INTERVAL) if kind is PollingObserver else kind()
+            try:
+                observer.schedule(
+                    handler, str(self.root), recursive=True, event_filter=CHANGE_EVENTS
+                )
+                observer.start()
+            except OSError as exc:  # e.g. inotify's watch limit: poll instead
+                log.warning("cannot watch %s with %s: %s", self.root, kind.__name__, exc)
+                continue
+            log.info("watching %s for changes (%s)", self.root, type(observer).__name__)
+            return observer
+        log.error("not watching %s; send SIGHUP to reload", self.root)
+        return None
+
+    def _stop_observer(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+            self._observer = None
+
+    def stop(self) -> None:
+        """Stop watching and the background thread (tests; the server just exits)."""
+        with self._observer_lock:
+            self._stopping = True
+            self._stop_observer()
+        if self._previous_sighup is not None:
+            signal.signal(signal.SIGHUP, self._previous_sighup)
+            self._previous_sighup = None
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which folder ``path`` names now (device and inode, through symlinks), if any."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+class _ChangeHandler(FileSystemEventHandler):
+    def __init__(self, reloader: Reloader) -> None:
+        self.reloader = reloader
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        self.reloader.request()

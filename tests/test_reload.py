@@ -1,0 +1,297 @@
+"""Live reload in the in-process app: a change to the content folder becomes a new index,
+swapped in whole; a burst of changes is one rebuild; a failed rebuild keeps the old
+index; every response names its content version."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from helpers import article_fields, write_corpus, write_seed
+
+import api
+import api.reload
+from api.reload import Reloader
+from api.store import ContentStore, LoadResult
+
+WAIT = 10  # seconds: the most any test here waits for a reload
+
+
+@pytest.fixture
+def reloading(make_app):
+    """Like ``make_app``, and stops each app's reloader afterwards."""
+    apps = []
+
+    def make(content: Path, **config):
+        app = make_app(content, **config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["reloader"].stop()
+
+
+def wait_for(condition, what: str):
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_reload_now_swaps_in_a_new_index_and_records_the_load(app, corpus):
+    store = app.extensions["content"]
+    reloader = app.extensions["reloader"]
+    old = store.index
+    assert store.last_load.ok and store.last_load.version == old.version
+    assert reloader.reload_now() is None  # nothing changed: nothing built
+    assert store.index is old
+
+    write_seed(corpus, "new.md", **article_fields(30, title="Freshly added"))
+    result = reloader.reload_now()
+    assert isinstance(result, LoadResult)
+    assert result.ok and result.error is None and result.seconds >= 0
+    assert store.index is not old and result.version == store.index.version != old.version
+    assert store.last_load is result
+    assert len(old) == 30 and len(store.index) == 31  # the old index is untouched
+
+    response = app.test_client().get("/articles/new")
+    assert response.status_code == 200
+    assert response.get_json()["title"] == "Freshly added"
+    assert response.headers["X-Content-Version"] == result.version
+
+
+def test_a_failed_rebuild_keeps_the_old_index_serving(app, corpus, caplog):
+    store = app.extensions["content"]
+    old = store.index
+    corpus.rename(corpus.with_name("gone"))
+    result = app.extensions["reloader"].reload_now()
+    assert not result.ok and result.version is None
+    assert "does not exist" in result.error
+    assert store.index is old and store.last_load is result
+    assert "still serving version " + old.version in caplog.text
+
+    response = app.test_client().get("/articles?pageSize=1")
+    assert response.status_code == 200 and response.get_json()["total"] == 30
+    assert response.headers["X-Content-Version"] == old.version
+
+
+def test_a_build_that_raises_keeps_the_old_index(app, corpus, monkeypatch):
+    def broken(_app):
+        raise MemoryError("no room for a new index")
+
+    monkeypatch.setattr(api, "load_index", broken)
+    write_seed(corpus, "new.md", **article_fields(30))
+    store = app.extensions["content"]
+    old = store.index
+    result = app.extensions["reloader"].reload_now()
+    assert result.error == "MemoryError: no room for a new index"
+    assert store.index is old
+
+
+def counting_reloader(corpus: Path, built: list) -> Reloader:
+    """A reloader of ``corpus`` (no watcher, 0.2 s delay) that records each build."""
+    from api.content.build import build_index
+
+    def build():
+        built.append(time.monotonic())
+        return build_index(corpus)[0]
+
+    return Reloader(ContentStore(), build, corpus, mode="off", delay=0.2)
+
+
+def test_a_burst_of_requests_is_one_rebuild(corpus):
+    built = []
+    reloader = counting_reloader(corpus, built)
+    store = reloader.store
+    reloader.reload_now()
+    reloader.start()
+    try:
+        first = time.monotonic()
+        for i in range(10):  # ten writes, 20 ms apart: each one pushes the rebuild back
+            write_seed(corpus, f"burst{i}.md", **article_fields(40 + i))
+            reloader.request()
+            time.sleep(0.02)
+        wait_for(lambda: len(store.index) == 40, "the rebuild")
+        assert len(built) == 2  # the first build, then one for the whole burst
+        assert built[1] - first >= 0.2 + 9 * 0.02  # not before the folder was quiet
+        time.sleep(0.4)
+        assert len(built) == 2
+    finally:
+        reloader.stop()
+
+
+def test_a_staged_index_waits_for_swap_pending(corpus):
+    """How the gunicorn master uses it: build, stage, hand over; swap when told."""
+    built, handed = [], []
+    reloader = counting_reloader(corpus, built)
+    store = reloader.store
+    reloader.reload_now()  # before set_hand_over: swapped in at once
+    first = store.index
+    reloader.set_hand_over(handed.append)
+
+    write_seed(corpus, "new.md", **article_fields(30))
+    result = reloader.reload_now()
+    assert store.index is first and handed == [reloader.pending]
+    assert reloader.pending.version == result.version == store.last_load.version
+    assert reloader.reload_now() is None  # compared with the staged version: nothing to do
+    assert reloader.swap_pending() == (True, handed[0]) and store.index is handed[0]
+    assert reloader.pending is None and reloader.swap_pending() == (False, None)
+
+    (corpus / "new.md").unlink()  # on_reload's own rebuild swaps at once, never stages
+    assert reloader.reload_if_idle().ok
+    assert len(store.index) == 30 and reloader.pending is None and len(handed) == 1
+
+    corpus.rename(corpus.with_name("gone"))  # a failure is handed over too, with None
+    assert not reloader.reload_now().ok
+    assert handed[-1] is None and reloader.swap_pending() == (True, None)
+    assert len(store.index) == 30 and not store.last_load.ok
+
+
+@pytest.mark.parametrize("mode", ["watch", "poll"])
+def test_the_watcher_reloads_on_add_change_and_remove(reloading, corpus, mode):
+    app = reloading(corpus, RELOAD=mode, RELOAD_DELAY=0.1)
+    client = app.test_client()
+    store = app.extensions["content"]
+
+    write_seed(corpus, "added.md", **article_fields(30, title="Added"))
+    wait_for(lambda: len(store.index) == 31, "the added file")
+    assert client.get("/articles/added").get_json()["title"] == "Added"
+
+    write_seed(corpus, "a01.md", **article_fields(1, title="Changed"))
+    wait_for(lambda: b'"title":"Changed"' in (store.index.article_json("a01") or b""), "a01")
+    assert client.get("/articles/a01").get_json()["title"] == "Changed"
+
+    (corpus / "a02.md").unlink()
+    wait_for(lambda: len(store.index) == 30, "the removal")
+    assert client.get("/articles/a02").status_code == 404
+    response = client.get("/")
+    assert response.headers["X-Content-Version"] == response.get_json()["contentVersion"]
+    assert response.get_json()["contentVersion"] == store.last_load.version
+
+
+def test_reading_files_does_not_wake_the_watcher(reloading, corpus):
+    """The build reads the files it watches; only changes may trigger a build."""
+    app = reloading(corpus, RELOAD="watch", RELOAD_DELAY=0.05)
+    store = app.extensions["content"]
+    first = store.last_load
+    for path in corpus.iterdir():
+        path.read_bytes()
+    time.sleep(0.5)
+    assert store.last_load is first
+
+
+def test_the_first_build_can_run_in_the_background(make_app, corpus, monkeypatch):
+    release = threading.Event()
+    real_load_index = api.load_index
+
+    def gated(app):
+        assert release.wait(WAIT)
+        return real_load_index(app)
+
+    monkeypatch.setattr(api, "load_index", gated)
+    app = make_app(corpus, BUILD_IN_BACKGROUND=True)
+    try:
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        for url in ("/readyz", "/articles", "/articles/a01", "/topics", "/"):
+            response = client.get(url)
+            assert response.status_code == 503, url
+            assert response.mimetype == "application/problem+json"
+            assert response.headers["Retry-After"] == "5"
+            assert response.headers["Cache-Control"] == "no-store"
+            assert "X-Content-Version" not in response.headers
+        assert client.get("/openapi.json").status_code == 200
+        assert app.extensions["content"].last_load is None
+
+        release.set()
+        wait_for(lambda: client.get("/readyz").status_code == 200, "the first build")
+        body = client.get("/readyz").get_json()
+        assert body["status"] == "ready" and body["articleCount"] == 30
+        assert client.get("/articles/a01").status_code == 200
+    finally:
+        release.set()
+        app.extensions["reloader"].stop()
+
+
+def test_a_missing_folder_still_stops_a_background_start(make_app, tmp_path):
+    from api.content.build import ContentFolderError
+
+    with pytest.raises(ContentFolderError):
+        make_app(tmp_path / "nowhere", BUILD_IN_BACKGROUND=True)
+
+
+def test_an_unknown_reload_mode_is_refused(make_app, corpus):
+    with pytest.raises(ValueError, match="RELOAD must be one of"):
+        make_app(corpus, RELOAD="sometimes")
+
+
+def test_sighup_reloads_the_in_process_app_at_once(reloading, corpus):
+    """Watching, with a delay far longer than the wait: only SIGHUP can be this quick."""
+    app = reloading(corpus, RELOAD="watch", RELOAD_DELAY=60)
+    store = app.extensions["content"]
+    write_seed(corpus, "new.md", **article_fields(30))
+    os.kill(os.getpid(), signal.SIGHUP)
+    wait_for(lambda: len(store.index) == 31, "the reload")
+
+
+@pytest.mark.parametrize("how", ["recreated", "symlink switched"])
+def test_a_replaced_folder_is_watched_again(reloading, tmp_path, monkeypatch, how):
+    """A watcher follows the folder it started on; the reloader notices another one."""
+    monkeypatch.setattr(api.reload, "ROOT_CHECK_INTERVAL", 0.1)
+    content = tmp_path / "content"
+    if how == "recreated":
+        write_corpus(content, 5)
+    else:
+        content.symlink_to(write_corpus(tmp_path / "v1", 5))
+    app = reloading(content, RELOAD="watch", RELOAD_DELAY=0.05)
+    store = app.extensions["content"]
+
+    if how == "recreated":
+        shutil.rmtree(content)
+        write_corpus(content, 7)
+    else:
+        (tmp_path / "next").symlink_to(write_corpus(tmp_path / "v2", 7))
+        (tmp_path / "next").replace(content)
+    wait_for(lambda: len(store.index) == 7, "the new folder")
+    write_seed(content, "later.md", **article_fields(50))
+    wait_for(lambda: len(store.index) == 8, "a change in the new folder")
+
+
+def test_a_hup_during_a_build_asks_for_another_build(corpus):
+    """gunicorn's on_reload must not wait for a running build, nor miss a change made
+    during it: the reloader builds once more afterwards."""
+    from api.content.build import build_index
+
+    release, scanned, builds = threading.Event(), threading.Event(), []
+
+    def slow_build():
+        builds.append(len(builds))
+        index = build_index(corpus)[0]  # what the folder holds now...
+        scanned.set()
+        assert release.wait(WAIT)  # ...is what it serves, however long this takes
+        return index
+
+    reloader = Reloader(ContentStore(), slow_build, corpus, mode="off", delay=0.05)
+    reloader.start()  # no index yet: the first build starts at once, and waits
+    try:
+        assert scanned.wait(WAIT)  # the first build has read the folder, and waits
+        write_seed(corpus, "during.md", **article_fields(30))
+        started = time.monotonic()
+        assert reloader.reload_if_idle() is None
+        assert time.monotonic() - started < 1
+        release.set()
+        wait_for(
+            lambda: reloader.store.index is not None and len(reloader.store.index) == 31,
+            "the build after the HUP",
+        )
+        assert len(builds) == 2
+    finally:
+        release.set()
+        reloader.stop()
