@@ -9,7 +9,7 @@ import socket
 import time
 import urllib.request
 
-from helpers import access_lines
+from helpers import access_lines, article_fields, write_seed
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -51,6 +51,40 @@ def test_metrics_add_up_across_workers(server):
     answered = [line for line in lines if (line["path"], line["status"]) == ("/topics", 200)]
     for _ in range(4):
         assert topics_served(server.base) == len(answered)
+
+
+def content_figures(base: str) -> dict[str, float | str]:
+    _, _, body = get(f"{base}/metrics")
+    figures: dict[str, float | str] = {}
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            if sample.name == "news_api_content_info":
+                figures["version"] = sample.labels["version"]
+            elif family.name.startswith(("news_api_index", "news_api_last_load")):
+                figures[sample.name] = sample.value
+    return figures
+
+
+def test_content_metrics_follow_a_reload(monkeypatch, corpus, request):
+    monkeypatch.setenv("NEWS_API_RELOAD_DELAY", "0.2")
+    server = request.getfixturevalue("server")  # started after the setting
+    before = content_figures(server.base)
+    assert before["news_api_index_articles"] == 30 and before["news_api_last_load_success"] == 1
+    write_seed(corpus, "new.md", **article_fields(99))
+    deadline = time.monotonic() + 15
+    while (after := content_figures(server.base))["version"] == before["version"]:
+        assert time.monotonic() < deadline, "no reload"
+        time.sleep(0.2)
+    assert after["news_api_index_articles"] == 31 and after["news_api_last_load_success"] == 1
+    assert (
+        after["news_api_last_load_timestamp_seconds"]
+        > before["news_api_last_load_timestamp_seconds"]
+    )
+    _, headers, _ = get(f"{server.base}/topics")
+    assert headers["X-Content-Version"] == after["version"]
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()]
+    reports = [line for line in lines if line["message"].startswith("indexed")]
+    assert [line["articles"] for line in reports][-1] == 31
 
 
 def test_every_line_the_server_logs_is_json(server):
