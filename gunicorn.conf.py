@@ -156,10 +156,17 @@ def _take_new_index(server):
 
 
 def child_exit(server, worker):
-    # A dead worker's counters stay (totals never go down); its live gauges go.
+    # A dead worker's counts stay (totals never go down), folded into one file per type
+    # so the folder does not grow with every worker ever started; its live gauges go.
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    from api.metrics import merge_dead_worker
+
+    try:
+        multiprocess.mark_process_dead(worker.pid)
+        merge_dead_worker(worker.pid)
+    except Exception:
+        server.log.exception("metrics: could not merge the files of worker %s", worker.pid)
 
 
 def on_exit(server):

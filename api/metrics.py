@@ -12,19 +12,24 @@ Two kinds:
 
 Under gunicorn every worker counts in its own files under ``PROMETHEUS_MULTIPROC_DIR``
 (``gunicorn.conf.py`` sets it up) and a scrape, answered by any one worker, adds them up
-with a ``MultiProcessCollector``. Without that variable (tests, ``flask run``) each app
-has a registry of its own.
+with a ``MultiProcessCollector``. When a worker exits (live reload replaces them all),
+:func:`merge_dead_worker` folds its files into one per type, so the folder and the work
+of a scrape stay the same size however many workers have come and gone. Without that
+variable (tests, ``flask run``) each app has a registry of its own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -32,6 +37,8 @@ from prometheus_client.registry import Collector
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 UNMATCHED = "(unmatched)"  # the route label of a request no URL rule matched (404, 405)
+MERGED = "merged"  # in place of a pid: the files holding the counts of exited workers
+LOCK_FILE = "merge.lock"  # taken by merges (exclusive) and scrapes (shared)
 
 metrics_bp = Blueprint("metrics", __name__)
 
@@ -135,14 +142,49 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+@contextmanager
+def _folder_lock(path: str, *, exclusive: bool) -> Iterator[None]:
+    with open(os.path.join(path, LOCK_FILE), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield  # released when the file is closed
+
+
+def merge_dead_worker(pid: int, path: str | None = None) -> None:
+    """Add an exited worker's counters and histograms to the ``*_merged.db`` files and
+    remove its own (gunicorn's ``child_exit`` calls this in the master).
+
+    A scrape adds up every file, so the totals are the same before and after; the
+    folder's lock keeps a scrape from reading the counts twice or not at all meanwhile.
+    Uses prometheus-client's file format (``MmapedDict``), which it does not document.
+    """
+    path = path or multiprocess_dir()
+    if not path:
+        return
+    with _folder_lock(path, exclusive=True):
+        for kind in ("counter", "histogram"):
+            source = os.path.join(path, f"{kind}_{pid}.db")
+            if not os.path.exists(source):
+                continue
+            merged = MmapedDict(os.path.join(path, f"{kind}_{MERGED}.db"))
+            try:
+                for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(source):
+                    total, _ = merged.read_value(key)
+                    merged.write_value(key, total + value, timestamp)
+            finally:
+                merged.close()
+            os.remove(source)
+
+
 @metrics_bp.get("/metrics")
 def scrape() -> Response:
     """The metrics in Prometheus' text format (OpenMetrics when the scraper asks for it)."""
-    if multiprocess_dir():
-        registry = CollectorRegistry(auto_describe=False)
-        MultiProcessCollector(registry)
-        registry.register(current_app.extensions["metrics_content"])
-    else:
-        registry = current_app.extensions["metrics_registry"]
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return Response(encoder(registry), content_type=content_type)
+    if path := multiprocess_dir():
+        registry = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(registry, path)
+        registry.register(current_app.extensions["metrics_content"])
+        with _folder_lock(path, exclusive=False):
+            body = encoder(registry)
+    else:
+        body = encoder(current_app.extensions["metrics_registry"])
+    return Response(body, content_type=content_type)

@@ -65,9 +65,11 @@ def content_figures(base: str) -> dict[str, float | str]:
     return figures
 
 
-def test_content_metrics_follow_a_reload(monkeypatch, corpus, request):
+def test_content_metrics_follow_a_reload(monkeypatch, corpus, request, tmp_path):
     monkeypatch.setenv("NEWS_API_RELOAD_DELAY", "0.2")
-    server = request.getfixturevalue("server")  # started after the setting
+    metrics_dir = tmp_path / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
+    server = request.getfixturevalue("server")  # started after these settings
     before = content_figures(server.base)
     assert before["news_api_index_articles"] == 30 and before["news_api_last_load_success"] == 1
     write_seed(corpus, "new.md", **article_fields(99))
@@ -85,6 +87,13 @@ def test_content_metrics_follow_a_reload(monkeypatch, corpus, request):
     lines = [json.loads(line) for line in server.log.read_text().splitlines()]
     reports = [line for line in lines if line["message"].startswith("indexed")]
     assert [line["articles"] for line in reports][-1] == 31
+    # The workers replaced by the reloads (the first build's and this one) were merged:
+    # two live workers' files and one of the dead ones', whatever their number.
+    deadline = time.monotonic() + 10
+    while len(counters := sorted(p.name for p in metrics_dir.glob("counter_*.db"))) > 3:
+        assert time.monotonic() < deadline, counters
+        time.sleep(0.2)
+    assert "counter_merged.db" in counters
 
 
 def test_every_line_the_server_logs_is_json(server):

@@ -6,8 +6,12 @@ import dataclasses
 import time
 
 from helpers import write_seed
+from prometheus_client import CollectorRegistry
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.metrics import merge_dead_worker
 from api.store import LoadResult
 
 
@@ -99,3 +103,48 @@ def test_content_metrics_are_read_at_scrape_time(app, client):
     assert samples[("news_api_last_load_success", ())] == 1
     assert samples[("news_api_index_articles", ())] == 0
     assert not [key for key in samples if key[0] == "news_api_content_info"]
+
+
+def test_an_exited_workers_counts_are_merged_not_lost(tmp_path):
+    """Under gunicorn: counts in per-process files; a dead worker's are folded into one
+    file per type, with the same totals, whatever the number of workers that came and
+    went."""
+
+    def write(kind: str, pid: str, key: str, value: float) -> None:
+        values = MmapedDict(str(tmp_path / f"{kind}_{pid}.db"))
+        values.write_value(key, value, 0.0)
+        values.close()
+
+    def totals() -> dict:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, str(tmp_path))
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in registry.collect()
+            for s in family.samples
+        }
+
+    labels = (["route", "method", "status"], ["/topics", "GET", "200"])
+    counter = mmap_key("news_api_requests", "news_api_requests_total", *labels, "Requests.")
+    bucket = mmap_key(
+        "news_api_request_duration_seconds",
+        "news_api_request_duration_seconds_bucket",
+        ["route", "le"],
+        ["/topics", "0.001"],
+        "Time.",
+    )
+    for pid, count in (("101", 3.0), ("102", 4.0), ("103", 5.0)):
+        write("counter", pid, counter, count)
+        write("histogram", pid, bucket, count)
+    before = totals()
+    assert before[("news_api_requests_total", tuple(sorted(zip(*labels, strict=True))))] == 12
+    merge_dead_worker(101, str(tmp_path))
+    merge_dead_worker(102, str(tmp_path))
+    merge_dead_worker(999, str(tmp_path))  # no files: nothing to do
+    assert totals() == before
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == [
+        "counter_103.db",
+        "counter_merged.db",
+        "histogram_103.db",
+        "histogram_merged.db",
+    ]
