@@ -61,8 +61,8 @@ limit_request_fields = _int("NEWS_API_MAX_REQUEST_FIELDS", 100)
 limit_request_field_size = _int("NEWS_API_MAX_REQUEST_FIELD_SIZE", 8190)
 # Restart a worker after this many requests (0: never), each at a random point up to
 # max_requests_jitter later so they do not all restart together. Off by default: the
-# index is immutable and shared, there is nothing to leak, and each dead worker leaves
-# metric files that every scrape reads.
+# index is immutable and shared (a new worker is forked with the master's, the current
+# one), so there is nothing to leak.
 max_requests = _int("NEWS_API_MAX_REQUESTS", 0)
 max_requests_jitter = _int("NEWS_API_MAX_REQUESTS_JITTER", max_requests // 10)
 # Build the index once in the master; forked workers share its memory.
