@@ -63,6 +63,13 @@ def test_yaml_alias_bombs_are_refused_before_they_expand(shape):
     assert time.perf_counter() - started < 1
 
 
+@pytest.mark.parametrize("front", ["x: &a [*a]", "x: &a {k: *a}", "topics: &a [*a, *a]"])
+def test_aliases_that_contain_themselves_are_refused(front):
+    started = time.perf_counter()
+    assert "aliases expand to more than" in reason_of(HEAD + front + "\n---\n")
+    assert time.perf_counter() - started < 1
+
+
 def test_a_few_aliases_are_fine():
     text = HEAD + "a: &p {name: Voice, domain: voanews.com}\nprovider: *p\ntopics: [AI]\n---\nx"
     record = parse_article(text, "ok.md")

@@ -242,8 +242,13 @@ def _may_hold_anchor(front: str) -> bool:
 
 
 def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes ``root`` holds with every alias expanded (iterative: no recursion)."""
+    """How many nodes ``root`` holds with every alias expanded (iterative: no recursion).
+
+    A node that contains itself (``&a [*a]``, which YAML allows) expands without end:
+    its size is reported as over the limit.
+    """
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # children being measured: meeting one again is a cycle
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
@@ -258,12 +263,18 @@ def _expanded_size(root: yaml.Node) -> int:
             else node.value
         )
         if children_done:
+            open_nodes.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
             if sizes[id(node)] > MAX_EXPANDED_NODES:
                 return sizes[id(node)]
-        else:
+        elif id(node) not in open_nodes:
+            open_nodes.add(id(node))
             stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in sizes)
+            for child in children:
+                if id(child) in open_nodes:
+                    return MAX_EXPANDED_NODES + 1
+                if id(child) not in sizes:
+                    stack.append((child, False))
     return sizes[id(root)]
 
 
