@@ -220,12 +220,11 @@ scalars = st.one_of(
     st.dates(),
     st.datetimes(),
 )
-values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
+inner = scalars | st.lists(scalars, max_size=3)
+values = (
+    inner
+    | st.lists(inner | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_size=4)
+    | st.dictionaries(st.sampled_from(["name", "domain", "url", "title", "webUrl"]), inner)
 )
 front_matters = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), values, max_size=8)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
