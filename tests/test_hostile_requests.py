@@ -11,8 +11,9 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import assert_problem
+from helpers import assert_problem, write_corpus
 
+from api import create_app
 from api.config import PROJECT_ROOT
 
 ROUTES = [
@@ -31,6 +32,13 @@ ROUTES = [
     "/docs/static/swagger-ui.css",
 ]
 LIST_ROUTES = [r for r in ROUTES if r.endswith(("articles", "related", "providers", "topics"))]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """One app for the module's many cases (nothing here changes it): the usual corpus."""
+    folder = write_corpus(tmp_path_factory.mktemp("content"), 30)
+    return create_app({"TESTING": True, "CONTENT_DIR": str(folder), "CACHE_DIR": ""}).test_client()
 
 
 def assert_clean_problem(response, status: int, parameter: str | None = None) -> dict:
