@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from . import cors, http_cache
+from . import cors, http_cache, security_headers, url_checks
 from .cli import seeds_cli
 from .config import Config
 from .content.build import build_index, check_folder
@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _log_to_stderr()
 
     _start_content(app)
+    url_checks.init_app(app)  # before any other hook reads the URL
+    security_headers.init_app(app)  # runs after every other hook, on every response
     store_init_app(app)
     cors.init_app(app)
     Compress(app)

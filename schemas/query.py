@@ -12,6 +12,8 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
+from api.config import Config
+
 from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
 from .directory import ProviderSchema, TopicSchema
 from .fields import DateOrTimestamp
@@ -20,6 +22,7 @@ from .search_syntax import MAX_QUERY_LENGTH, SearchSyntaxError, parse_search
 from .selection import FieldSelection
 
 MAX_PAGE = 1_000_000_000
+MAX_REPORTED = 10  # bad parameters named in one problem document
 ARTICLE_SORTS = ("publishedDateTime", "quality", "heat", "title")
 RELEVANCE = "relevance"
 FACETS = ("topic", "provider", "category", "type", "year")
@@ -52,6 +55,8 @@ class QueryArgsSchema(ma.Schema):
         known = self.parameters
         errors: dict[str, list[str]] = {}
         for name in raw:
+            if len(errors) == MAX_REPORTED:  # the problem stays small, whatever was sent
+                break
             takes_list = known.get(name)
             if takes_list is None:
                 close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
@@ -77,6 +82,7 @@ class PaginationArgsSchema(QueryArgsSchema):
             "description": "Items per page: 20 unless given, at most 100 "
             "(server settings `NEWS_API_DEFAULT_PAGE_SIZE`, `NEWS_API_MAX_PAGE_SIZE`).",
             "example": 20,
+            "maximum": Config.MAX_PAGE_SIZE,  # the default; the limit itself is checked below
         },
     )
 
