@@ -8,7 +8,8 @@
   nothing and be framed by no one (``default-src 'none'; frame-ancestors 'none'``). An
   HTML page (the docs) may use same-origin scripts, styles, images and fetches only: no
   inline or foreign scripts, no plugins, no forms, no ``<base>``. Inline *styles* stay
-  allowed because Swagger UI sets them.
+  allowed because Swagger UI sets them. ``/explore`` shows the articles' images, which
+  live on the publishers' sites, so its policy also allows ``https:`` images.
 
 Responses gunicorn itself produces before the app runs (a malformed or over-long request
 line) carry none of this; they are small HTML/text error pages. See README "Security".
@@ -24,6 +25,9 @@ PAGE_POLICY = (
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+# /explore shows article images from the publishers' sites.
+IMAGES_PAGE_POLICY = PAGE_POLICY.replace("img-src 'self' data:", "img-src 'self' data: https:")
+IMAGES_PAGES = frozenset({"explore"})  # blueprints
 HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
 
 
@@ -44,5 +48,11 @@ def add_security_headers(response: Response) -> Response:
         add(name, value)
     if response.status_code != 304:
         is_page = response.mimetype == "text/html" and request.method != "OPTIONS"
-        add("Content-Security-Policy", PAGE_POLICY if is_page else API_POLICY)
+        if not is_page:
+            policy = API_POLICY
+        elif request.blueprint in IMAGES_PAGES:
+            policy = IMAGES_PAGE_POLICY
+        else:
+            policy = PAGE_POLICY
+        add("Content-Security-Policy", policy)
     return response
