@@ -10,7 +10,16 @@ from flask import Flask
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cors, http_cache, logs, metrics, rate_limits
+from . import (
+    access,
+    cors,
+    http_cache,
+    logs,
+    metrics,
+    rate_limits,
+    security_headers,
+    url_checks,
+)
 from .cli import seeds_cli
 from .config import Config
 from .content.build import build_index, check_folder
@@ -45,7 +54,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _start_content(app)
-    access.init_app(app, metrics.init_app(app), access_log)  # first: its hooks wrap the rest
+    # First: its hooks wrap all the others (it reads only X-Request-Id before url_checks,
+    # and only reads the response after security_headers).
+    access.init_app(app, metrics.init_app(app), access_log)
+    url_checks.init_app(app)  # before any other hook reads the URL
+    security_headers.init_app(app)  # runs after every other hook (but access), on every response
     rate_limits.init_app(app)  # before http_cache, so cached answers are counted too
     store_init_app(app)
     cors.init_app(app)

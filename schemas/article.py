@@ -3,9 +3,10 @@
 import marshmallow as ma
 
 from .fields import Score, Timestamp
+from .selection import SelectableSchema
 
 
-class ProviderRefSchema(ma.Schema):
+class ProviderRefSchema(SelectableSchema):
     """The provider of an article, as it appears inside the article."""
 
     id = ma.fields.String(required=True, metadata={"description": "Its domain, lower-cased."})
@@ -13,7 +14,7 @@ class ProviderRefSchema(ma.Schema):
     domain = ma.fields.String(required=True)
 
 
-class TopicRefSchema(ma.Schema):
+class TopicRefSchema(SelectableSchema):
     """A topic of an article."""
 
     id = ma.fields.String(
@@ -22,14 +23,14 @@ class TopicRefSchema(ma.Schema):
     name = ma.fields.String(required=True, metadata={"description": "Display name."})
 
 
-class ImageSchema(ma.Schema):
+class ImageSchema(SelectableSchema):
     url = ma.fields.String(required=True)
     width = ma.fields.Integer(allow_none=True)
     height = ma.fields.Integer(allow_none=True)
     isCached = ma.fields.Boolean(allow_none=True)
 
 
-class RelatedItemSchema(ma.Schema):
+class RelatedItemSchema(SelectableSchema):
     """An item related to an article (often on another site)."""
 
     id = ma.fields.String(
@@ -53,7 +54,7 @@ class RelatedItemSchema(ma.Schema):
     images = ma.fields.List(ma.fields.Nested(ImageSchema), required=True)
 
 
-class ArticleSummarySchema(ma.Schema):
+class ArticleSummarySchema(SelectableSchema):
     """An article as lists show it: everything a news card needs."""
 
     id = ma.fields.String(required=True, metadata={"description": "URL-safe, stable."})

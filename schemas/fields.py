@@ -66,6 +66,15 @@ class DateOrTimestamp(ma.fields.String):
     default_error_messages = {  # noqa: RUF012 (marshmallow merges these per class)
         "invalid": "Not a valid date (YYYY-MM-DD) or date-time (RFC 3339), years 1000-8999.",
     }
+    # How the spec says it (so schemathesis generates only values this field accepts).
+    SPEC = {  # noqa: RUF012
+        "anyOf": [{"format": "date"}, {"format": "date-time"}],
+        "pattern": "^[1-8][0-9]{3}-",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["metadata"] = {**self.SPEC, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> tuple[dt.datetime, bool]:
         text = super()._deserialize(value, attr, data, **kwargs).strip()

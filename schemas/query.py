@@ -12,6 +12,8 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
+from api.config import Config
+
 from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
 from .directory import ProviderSchema, TopicSchema
 from .fields import DateOrTimestamp
@@ -20,10 +22,13 @@ from .search_syntax import MAX_QUERY_LENGTH, SearchSyntaxError, parse_search
 from .selection import FieldSelection
 
 MAX_PAGE = 1_000_000_000
+MAX_REPORTED = 10  # bad parameters named in one problem document
 ARTICLE_SORTS = ("publishedDateTime", "quality", "heat", "title")
 RELEVANCE = "relevance"
 FACETS = ("topic", "provider", "category", "type", "year")
 MAX_FACET_SIZE = 100
+_FACET = f"(?:{'|'.join(FACETS)})"
+_FACETS_PATTERN = f"^{_FACET}?(?:,{_FACET}?)*$"
 MAX_SUGGEST_LENGTH = 100
 DIRECTORY_SORTS = ("name", "articleCount")
 
@@ -52,6 +57,8 @@ class QueryArgsSchema(ma.Schema):
         known = self.parameters
         errors: dict[str, list[str]] = {}
         for name in raw:
+            if len(errors) == MAX_REPORTED:  # the problem stays small, whatever was sent
+                break
             takes_list = known.get(name)
             if takes_list is None:
                 close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
@@ -77,6 +84,7 @@ class PaginationArgsSchema(QueryArgsSchema):
             "description": "Items per page: 20 unless given, at most 100 "
             "(server settings `NEWS_API_DEFAULT_PAGE_SIZE`, `NEWS_API_MAX_PAGE_SIZE`).",
             "example": 20,
+            "maximum": Config.MAX_PAGE_SIZE,  # the default; the limit itself is checked below
         },
     )
 
@@ -128,13 +136,17 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
         },
     )
     facets = ma.fields.List(
-        ma.fields.String(),
+        ma.fields.String(
+            validate=ma.validate.Regexp(
+                _FACETS_PATTERN, error=f"Facets are comma-separated, from: {', '.join(FACETS)}."
+            )
+        ),
         load_default=list,
         metadata={
             "description": "Count the result set's values of these facets (comma-separated "
             f"or repeated): {', '.join(f'`{f}`' for f in FACETS)}. The counts cover every "
             "page, with every filter and `q` applied.",
-            "example": ["topic", "provider"],
+            "example": ["topic,provider"],
         },
     )
     facetSize = ma.fields.Integer(
@@ -216,13 +228,8 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
             raise ma.ValidationError("Sorting by relevance needs a search (q).", "sort")
         if data["highlight"] and not searching:
             raise ma.ValidationError("Highlighting needs a search (q).", "highlight")
-        facets = _split(data["facets"])
-        unknown = [f for f in facets if f not in FACETS]
-        if unknown:
-            raise ma.ValidationError(
-                f"Unknown facet '{unknown[0]}'. Known: {', '.join(FACETS)}.", "facets"
-            )
-        data["facets"] = facets
+        names = (name for value in data["facets"] for name in value.split(","))
+        data["facets"] = tuple(dict.fromkeys(name for name in names if name))
         return data
 
     @ma.post_load

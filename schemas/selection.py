@@ -4,9 +4,24 @@ read from the response schemas, and the projection of a JSON item onto them."""
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 import marshmallow as ma
+
+
+class SelectableSchema(ma.Schema):
+    """A response schema whose fields ``fields=`` may leave out.
+
+    Every field is sent unless the request selects fewer, so the spec cannot call any of
+    them required (schemathesis found responses to ``fields=id`` "missing" required
+    properties). apispec reads ``partial`` to leave ``required`` out; a response schema
+    is only dumped, never loaded, so ``partial`` changes nothing else.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
 
 
 def field_paths(schema: ma.Schema) -> list[str]:
@@ -19,6 +34,10 @@ def field_paths(schema: ma.Schema) -> list[str]:
         if isinstance(inner, ma.fields.Nested):
             paths += [f"{name}.{sub}" for sub in field_paths(inner.schema)]
     return paths
+
+
+_BLANKS = " \t\n\r\f\v"  # the same in Python and in the spec's pattern
+_BLANK = r"[ \t\n\r\f\v]"
 
 
 class FieldSelection(ma.fields.String):
@@ -36,10 +55,21 @@ class FieldSelection(ma.fields.String):
             + ", ".join(f"`{p}`" for p in self.allowed)
             + "."
         )
-        super().__init__(metadata={"description": description, "example": "id,title"}, **kwargs)
+        example = ",".join(self.allowed[:2])  # a valid selection for this schema
+        super().__init__(
+            metadata={"description": description, "example": example, "pattern": self.pattern()},
+            **kwargs,
+        )
+
+    def pattern(self) -> str:
+        """The regular expression of what :meth:`_deserialize` accepts, for the spec: at
+        least one known name; around names, blanks and empty items are passed over."""
+        name = "(?:" + "|".join(re.escape(p) for p in self.allowed) + ")"
+        return rf"^(?:{_BLANK}*,)*{_BLANK}*{name}{_BLANK}*(?:,{_BLANK}*(?:{name}{_BLANK}*)?)*$"
 
     def _deserialize(self, value, attr, data, **kwargs) -> dict:
-        names = [n.strip() for n in super()._deserialize(value, attr, data, **kwargs).split(",")]
+        text = super()._deserialize(value, attr, data, **kwargs)
+        names = [n.strip(_BLANKS) for n in text.split(",")]
         tree: dict = {}
         for name in filter(None, names):
             if name not in self.allowed:
