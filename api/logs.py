@@ -13,7 +13,7 @@ The access lines (one per request, fields listed in :mod:`api.access`) are writt
 ``NEWS_API_ACCESS_LOG``, or stdout for ``-``), the same JSON as the other lines but
 without the logging module's machinery, which would cost more than the rest of the
 operations hooks together. Why all this rather than python-json-logger:
-docs/decisions/0008-operations-metrics-logs-limits.md.
+docs/decisions/0007-operations-metrics-logs-limits.md.
 """
 
 from __future__ import annotations

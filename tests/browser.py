@@ -1,6 +1,6 @@
 """Headless Chromium for the browser tests, driven through Debian's chromedriver.
 
-Why Selenium and chromedriver: docs/decisions/0014-browser-tests-selenium-chromedriver.md.
+Why Selenium and chromedriver: docs/decisions/0011-browser-tests-selenium-chromedriver.md.
 The browser resolves no host but 127.0.0.1 (``--host-resolver-rules``), so a page under
 test can never reach the internet; what it tried to fetch elsewhere still shows in
 :meth:`Browser.requested_urls`. Console messages, uncaught exceptions and failed loads

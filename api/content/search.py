@@ -1,4 +1,4 @@
-"""Full-text search over the articles, with SQLite FTS5 (see docs/decisions/0016).
+"""Full-text search over the articles, with SQLite FTS5 (see docs/decisions/0012).
 
 FTS5 does the linguistics and the ranking: the ``porter unicode61 remove_diacritics 2``
 tokenizer folds case and accents and stems English word forms (``robot`` finds
