@@ -114,7 +114,10 @@ def when_ready(server):
     # new index it builds is staged, and the master sent a HUP: on_reload swaps it in,
     # then gunicorn forks new workers (which share it) and retires the old ones once
     # their requests are done. A preloaded app is not imported again on HUP.
-    server.app.wsgi().extensions["reloader"].set_hand_over(_send_hup)
+    # (An app without a reloader, like bench/hello.py under these same settings: none.)
+    reloader = server.app.wsgi().extensions.get("reloader")
+    if reloader is not None:
+        reloader.set_hand_over(_send_hup)
 
 
 def _send_hup(index):
@@ -138,7 +141,9 @@ def _take_new_index(server):
     # are read); if the reloader is busy building, it builds again after that and sends
     # its own HUP.
     app = server.app.wsgi()
-    reloader = app.extensions["reloader"]
+    reloader = app.extensions.get("reloader")
+    if reloader is None:
+        return
     handed_over, index = reloader.swap_pending()
     if not handed_over:
         result = reloader.reload_if_idle()
