@@ -65,6 +65,10 @@ limit_request_field_size = _int("NEWS_API_MAX_REQUEST_FIELD_SIZE", 8190)
 # one), so there is nothing to leak.
 max_requests = _int("NEWS_API_MAX_REQUESTS", 0)
 max_requests_jitter = _int("NEWS_API_MAX_REQUESTS_JITTER", max_requests // 10)
+# Gunicorn 27's control socket ($HOME/.gunicorn/gunicorn.ctl) is one path for every
+# gunicorn of the user: two servers (tests, a benchmark, `make serve`) would fight over
+# it. Nothing here uses it; signals (HUP, TERM) do the same jobs.
+control_socket_disable = True
 # Build the index once in the master; forked workers share its memory.
 preload_app = True
 accesslog = None
