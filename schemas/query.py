@@ -202,8 +202,9 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
             "description": "Walk the whole list with cursors instead of page numbers: `cursor=` "
             "(empty) gives the first page, and each page's `links.next` carries the cursor "
             "of the next one. A walk sees every matching article once, even if the content "
-            "changes between requests. Not with `page`; a cursor only works with the filters "
-            "and sort it was made for.",
+            "changes between requests (with `sort=relevance`, only on the content version "
+            "it was made on: scores change with the content). Not with `page`; a cursor only "
+            "works with the filters and sort it was made for.",
             "example": "",
         },
     )

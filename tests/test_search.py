@@ -216,3 +216,88 @@ def test_any_q_is_a_200_or_a_400(client, q):
         response = client.get(url, query_string=args)
         assert response.status_code in (200, 400), (q, response.data)
     assert client.get("/suggest", query_string={"q": q}).status_code in (200, 400)
+
+
+def test_an_excluded_phrase_is_excluded(client):
+    # body-only has the topic "Climate"; phrase has the phrase.
+    assert set(ids(client, '/articles?q=climate -"climate change"')) == {"scattered", "body-only"}
+    assert set(ids(client, '/articles?q=climate NOT "climate change"')) == {
+        "scattered",
+        "body-only",
+    }
+
+
+@pytest.mark.parametrize("q", ["r*", "ro*", '"the ro"*', "robo* fac* cli* elec* sho*"])
+def test_short_or_many_prefixes_are_refused(client, q):
+    # A one- or two-letter prefix expands to much of the vocabulary: a cheap way to
+    # make the server rank half the corpus.
+    assert_problem(client.get("/articles", query_string={"q": q}), 400, "q")
+
+
+def test_suggestions_follow_half_typed_words_and_come_hottest_first(make_app, tmp_path):
+    folder = tmp_path / "hot"
+    for i in range(300):  # more matching titles than the candidates a suggestion reads
+        fields = article_fields(i, title=f"Recognition story {i:03d}", heat=i)
+        write_seed(folder, f"s{i:03d}.md", **fields)
+    client = make_app(folder).test_client()
+    for typed in ("recognitio", "recog", "RÉCOGNITION st"):
+        items = client.get("/suggest", query_string={"q": typed, "limit": 3}).get_json()["items"]
+        assert [item["text"] for item in items] == [
+            "Recognition story 299",
+            "Recognition story 298",
+            "Recognition story 297",
+        ], typed
+
+
+def test_relevance_cursors_are_bound_to_the_content_version(make_app, search_corpus):
+    app = make_app(search_corpus, RELOAD="off")
+    client = app.test_client()
+    first = client.get("/articles?q=robot&pageSize=1&cursor=").get_json()
+    next_url = first["links"]["next"]
+    write_seed(search_corpus, "late.md", **article_fields(50, id="late", title="Robot late"))
+    app.extensions["reloader"].reload_now(raise_errors=True)
+    doc = assert_problem(client.get(next_url), 400, "cursor")
+    assert "start again" in doc["detail"]
+    # A walk sorted by a field survives the change.
+    walk = client.get("/articles?q=robot&sort=title&pageSize=1&cursor=").get_json()
+    assert client.get(walk["links"]["next"]).status_code == 200
+
+
+def test_no_fork_while_a_search_database_is_written(tmp_path, monkeypatch):
+    """SQLite's allocator mutex must not be inherited held by a forked worker."""
+    import os
+    import threading
+    import time
+
+    from api.content import search
+
+    inside, release = threading.Event(), threading.Event()
+    real_create = search._create
+
+    def slow_create(db, rows):
+        inside.set()
+        release.wait(5)
+        real_create(db, rows)
+
+    monkeypatch.setattr(search, "_create", slow_create)
+    rows = [("Title", "Excerpt", "Body", "AI", "Provider", 1.0)]
+    builder = threading.Thread(target=search.SearchIndex.build, args=(rows, tmp_path / "s.sqlite"))
+    builder.start()
+    assert inside.wait(5)
+    forked = threading.Event()
+
+    def fork():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        forked.set()
+        os.waitpid(pid, 0)
+
+    forker = threading.Thread(target=fork)
+    forker.start()
+    time.sleep(0.3)
+    assert not forked.is_set()  # the fork waits for the database to be written
+    release.set()
+    builder.join(5)
+    forker.join(5)
+    assert forked.is_set()

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # Bump to drop every existing cache (the code fingerprint covers source changes).
 FORMAT = 1
 Key = tuple[int, int]  # (size, mtime_ns)
-KEEP_SEARCH_FILES = 3
 Entries = dict[str, tuple[Key, ArticleRecord | Skipped]]
 
 
@@ -120,16 +119,10 @@ class BuildCache:
         return self.cache_dir / f"search-{self.folder_key}-{version}.sqlite"
 
     def _prune_search_files(self, keep: Path) -> None:
-        """Remove older search databases of this folder, but the newest few: a process
-        that has not opened its database yet (a worker about to be forked with an older
-        index) can still find it."""
-        found = sorted(
-            self.cache_dir.glob(f"search-{self.folder_key}-*.sqlite"),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        for old in [p for p in found if p != keep][KEEP_SEARCH_FILES - 1 :]:
-            old.unlink(missing_ok=True)
+        """Remove this folder's older search databases (see ``search.prune``)."""
+        from .search import prune
+
+        prune(self.cache_dir, f"search-{self.folder_key}-*.sqlite", keep)
 
 
 def _write(path: Path, data: object) -> None:

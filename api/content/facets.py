@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import orjson
 
-from .seeds import ArticleRecord
+from schemas.query import FACETS
 
-FACETS = ("topic", "provider", "category", "type", "year")
+from .seeds import ArticleRecord
 
 
 class FacetTable:

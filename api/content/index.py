@@ -35,11 +35,11 @@ import orjson
 from werkzeug.http import http_date
 
 from schemas.directory import ProviderSchema, TopicSchema
-from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS
+from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS, RELEVANCE
 from schemas.search_syntax import SearchQuery
 
 from .facets import FacetTable
-from .search import SearchIndex, temporary_folder
+from .search import SearchIndex, prune, temporary_folder
 from .seeds import ArticleRecord, Skipped
 from .suggest import Suggester
 
@@ -128,6 +128,9 @@ class ContentIndex:
         published_ts = _published_ts(records)
         self._build_views(records, postings, published_ts)
         self.providers, self.topics = _directories(records, postings, published_ts)
+        if search_path is None:
+            search_path = temporary_folder() / f"search-{content.version}.sqlite"
+            prune(search_path.parent, "search-*.sqlite", keep=search_path)
         self.search = SearchIndex.build(
             (
                 (
@@ -136,10 +139,11 @@ class ContentIndex:
                     r.body,
                     " ".join(t[1] for t in r.topics),
                     r.provider[1] if r.provider else "",
+                    r.heat,
                 )
                 for r in records
             ),
-            search_path or temporary_folder() / f"search-{content.version}.sqlite",
+            search_path,
         )
         self.facets = FacetTable(records, published_ts)
         self._topic_positions = postings["topics"]
@@ -266,7 +270,7 @@ class ContentIndex:
         ``relevance`` (with a search only) is FTS5's bm25 order, ties by id."""
         if search is None:
             return self._views[sort].select(flt)
-        positions, scores = self.search.match(search)
+        positions, scores = self.search.match(search, ranked=sort == RELEVANCE)
         n = len(self)
         if sort == RELEVANCE:
             filtered = self._views[ARTICLE_SORTS[0]].select(flt)
@@ -464,9 +468,6 @@ def _mask(positions: np.ndarray, n: int) -> np.ndarray:
 
 
 _NONE = np.zeros(0, np.int32)
-
-
-RELEVANCE = "relevance"
 
 
 @dataclass(frozen=True, slots=True)

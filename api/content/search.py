@@ -31,6 +31,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,6 +41,7 @@ import numpy as np
 from schemas.search_syntax import SearchQuery, SearchSyntaxError
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
+TITLE_TOKENIZER = "unicode61 remove_diacritics 2"
 # bm25 column weights: title, excerpt, body, topic names, provider name.
 WEIGHTS = (10.0, 4.0, 1.0, 3.0, 2.0)
 _RANK = f"bm25(articles, {', '.join(map(str, WEIGHTS))})"
@@ -48,7 +50,18 @@ _RANK = f"bm25(articles, {', '.join(map(str, WEIGHTS))})"
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _MARKERS = str.maketrans("", "", _OPEN + _CLOSE)
 SNIPPET_TOKENS = 24
-MATCH_CACHE_SIZE = 32  # per process: the last searches' ranked matches
+KEEP_SECONDS = 3600  # an old search database is kept this long after a newer one
+MATCH_CACHE_SIZE = 32  # per process: the last searches' matches
+
+# SQLite's allocator takes a global mutex: a process forked while another thread is
+# inside SQLite (a reload building a database in the gunicorn master) would inherit it
+# held and hang on its first query. So no fork happens while a database is written.
+_WRITING = threading.Lock()
+os.register_at_fork(
+    before=_WRITING.acquire,
+    after_in_parent=_WRITING.release,
+    after_in_child=_WRITING.release,
+)
 
 
 class SearchIndex:
@@ -71,18 +84,20 @@ class SearchIndex:
     # -- building -----------------------------------------------------------
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[str, str, str, str, str]], path: Path) -> SearchIndex:
+    def build(cls, rows: Iterable[tuple], path: Path) -> SearchIndex:
         """Write the database of ``rows`` (title, excerpt, body, topic names, provider
-        name; row *i* is the article at position *i*) to ``path``, atomically."""
+        name, heat; row *i* is the article at position *i*) to ``path``, atomically."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".search-", suffix=".tmp")
         os.close(fd)
+        rows = list(rows)  # read the index's records before taking the lock
         try:
-            db = sqlite3.connect(tmp)
-            try:
-                _create(db, rows)
-            finally:
-                db.close()
+            with _WRITING:
+                db = sqlite3.connect(tmp)
+                try:
+                    _create(db, rows)
+                finally:
+                    db.close()
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -104,23 +119,28 @@ class SearchIndex:
             self._local.matches = OrderedDict()
         return db
 
-    def match(self, query: SearchQuery) -> tuple[np.ndarray, np.ndarray]:
-        """Every matching article: positions (int32) and bm25 scores (lower is better),
-        best first, ties by position. The last few searches are kept per process."""
+    def match(self, query: SearchQuery, ranked: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Every matching article: positions (int32) and, if ``ranked``, bm25 scores
+        (lower is better), best first, ties by position; unranked, in position order
+        (no scores: about five times cheaper). The last few searches are kept per
+        process, so paging and changing filters do not search again."""
         db = self._db()
-        expression = query.fts()
+        key = (query.fts(), ranked)
         cache: OrderedDict = self._local.matches
-        found = cache.get(expression)
+        found = cache.get(key)
         if found is not None:
-            cache.move_to_end(expression)
+            cache.move_to_end(key)
             return found
-        rows = _run(db, f"SELECT rowid, {_RANK} FROM articles WHERE articles MATCH ?", expression)
-        table = np.array(rows, np.float64).reshape(-1, 2)
-        positions = table[:, 0].astype(np.int32)
-        scores = table[:, 1]
-        order = np.lexsort((positions, scores))
-        found = (positions[order], scores[order])
-        cache[expression] = found
+        if ranked:
+            sql = f"SELECT rowid, {_RANK} FROM articles WHERE articles MATCH ?"
+            table = np.array(_run(db, sql, key[0]), np.float64).reshape(-1, 2)
+            positions, scores = table[:, 0].astype(np.int32), table[:, 1]
+            order = np.lexsort((positions, scores))
+            found = (positions[order], scores[order])
+        else:
+            rows = _run(db, "SELECT rowid FROM articles WHERE articles MATCH ?", key[0])
+            found = (np.sort(np.array(rows, np.int32).reshape(-1)), _NO_SCORES)
+        cache[key] = found
         if len(cache) > MATCH_CACHE_SIZE:
             cache.popitem(last=False)
         return found
@@ -141,10 +161,15 @@ class SearchIndex:
         return {rowid: {"title": _marked(t), "excerpt": _marked(e)} for rowid, t, e in rows}
 
     def title_matches(self, query: str, limit: int) -> list[int]:
-        """Positions of articles whose title matches the FTS5 ``query`` (at most
-        ``limit``, in no particular order): for suggestions."""
+        """Positions of the ``limit`` hottest articles whose title matches the FTS5
+        ``query`` (for suggestions): ``titles`` row ids are heat ranks, so FTS5's
+        row-id order is heat order and the first rows are the answer."""
         rows = _run(
-            self._db(), "SELECT rowid FROM titles WHERE titles MATCH ? LIMIT ?", query, limit
+            self._db(),
+            "SELECT position FROM title_positions WHERE id IN "
+            "(SELECT rowid FROM titles WHERE titles MATCH ? ORDER BY rowid LIMIT ?) ORDER BY id",
+            query,
+            limit,
         )
         return [r[0] for r in rows]
 
@@ -158,7 +183,9 @@ class SearchIndex:
         """The ``limit`` best title matches of ``query``: positions and bm25 scores."""
         rows = _run(
             self._db(),
-            "SELECT rowid, bm25(titles) FROM titles WHERE titles MATCH ? ORDER BY rank LIMIT ?",
+            "SELECT p.position, m.score FROM (SELECT rowid, bm25(titles) AS score FROM titles "
+            "WHERE titles MATCH ? ORDER BY rank LIMIT ?) AS m "
+            "JOIN title_positions AS p ON p.id = m.rowid",
             query,
             limit,
         )
@@ -166,11 +193,17 @@ class SearchIndex:
         return table[:, 0].astype(np.int64), table[:, 1]
 
 
+_NO_SCORES = np.zeros(0)
+
+
 def _run(db: sqlite3.Connection, sql: str, *params) -> list[tuple]:
     try:
         return db.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:  # parse_search only builds valid queries
-        raise SearchSyntaxError(f"Cannot be searched ({exc}).") from None
+    except sqlite3.OperationalError as exc:
+        # parse_search only builds valid queries; anything else is a real fault (500).
+        if "fts5: syntax error" in str(exc):
+            raise SearchSyntaxError(f"Cannot be searched ({exc}).") from None
+        raise
 
 
 def _marked(text: str | None) -> str:
@@ -178,7 +211,8 @@ def _marked(text: str | None) -> str:
     return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
-def _create(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
+def _create(db: sqlite3.Connection, rows: list[tuple]) -> None:
+    """``rows``: (title, excerpt, body, topic names, provider name, heat) by position."""
     db.executescript(
         f"""
         PRAGMA journal_mode = OFF;
@@ -188,35 +222,59 @@ def _create(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str
         CREATE VIRTUAL TABLE articles USING fts5(
             title, excerpt, body, topics, provider,
             content='docs', content_rowid='id', tokenize='{TOKENIZER}');
+        -- Titles for suggestions and similar articles: not stemmed, so a half-typed word
+        -- ("recognitio") is a prefix of the stored one; row id = rank by heat.
         CREATE VIRTUAL TABLE titles USING fts5(
-            title, content='', tokenize='{TOKENIZER}', prefix='1 2 3');
+            title, content='', tokenize='{TITLE_TOKENIZER}', prefix='1 2 3');
+        CREATE TABLE title_positions (id INTEGER PRIMARY KEY, position INTEGER);
         """
     )
-    rows = [
+    articles = [
         (position, title.translate(_MARKERS), excerpt.translate(_MARKERS), body, topics, provider)
-        for position, (title, excerpt, body, topics, provider) in enumerate(rows)
+        for position, (title, excerpt, body, topics, provider, _) in enumerate(rows)
     ]
+    by_heat = sorted(range(len(rows)), key=lambda p: (-(rows[p][5] or 0.0), p))
     with db:
         # docs keeps what highlight() and snippet() read back: title and excerpt.
         db.executemany(
-            "INSERT INTO docs (id, title, excerpt) VALUES (?, ?, ?)", (r[:3] for r in rows)
+            "INSERT INTO docs (id, title, excerpt) VALUES (?, ?, ?)", (r[:3] for r in articles)
         )
         db.executemany(
             "INSERT INTO articles (rowid, title, excerpt, body, topics, provider) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
+            articles,
         )
-        db.executemany("INSERT INTO titles (rowid, title) VALUES (?, ?)", (r[:2] for r in rows))
+        db.executemany(
+            "INSERT INTO titles (rowid, title) VALUES (?, ?)",
+            ((rank, articles[p][1]) for rank, p in enumerate(by_heat)),
+        )
+        db.executemany("INSERT INTO title_positions VALUES (?, ?)", enumerate(by_heat))
     db.execute("INSERT INTO articles (articles) VALUES ('optimize')")
     db.execute("INSERT INTO titles (titles) VALUES ('optimize')")
     db.commit()
-    db.execute("VACUUM")
+
+
+_TEMPORARY: dict[int, Path] = {}
 
 
 def temporary_folder() -> Path:
-    """A folder for search databases when there is no build cache; removed at exit by
-    the process that made it."""
-    folder = Path(tempfile.mkdtemp(prefix="news-search-"))
+    """This process's folder for search databases when there is no build cache (one per
+    process, so reloads do not pile up folders); removed at exit by that process."""
     pid = os.getpid()
-    atexit.register(lambda: os.getpid() == pid and shutil.rmtree(folder, ignore_errors=True))
-    return folder
+    if pid not in _TEMPORARY:
+        folder = _TEMPORARY[pid] = Path(tempfile.mkdtemp(prefix="news-search-"))
+        atexit.register(lambda: os.getpid() == pid and shutil.rmtree(folder, ignore_errors=True))
+    return _TEMPORARY[pid]
+
+
+def prune(folder: Path, pattern: str, keep: Path) -> None:
+    """Remove search databases matching ``pattern`` in ``folder`` but ``keep`` and any
+    made in the last hour: a worker forked with an older index (one not yet retired
+    after a reload) opens its database on its first search, so it must still be there."""
+    cutoff = time.time() - KEEP_SECONDS
+    for old in folder.glob(pattern):
+        try:
+            if old != keep and old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass

@@ -11,6 +11,7 @@ from schemas.article import ArticleSchema
 from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE_EXAMPLE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
 from schemas.query import (
+    RELEVANCE,
     ArticleArgsSchema,
     ArticleQueryArgsSchema,
     RelatedQueryArgsSchema,
@@ -57,7 +58,13 @@ def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
     if token is None:
         start, stop = page_bounds(query)
     else:
-        start = 0 if token == "" else selection.offset_after(index, sort, read_cursor(token, sort))
+        # Relevance scores change with the content: those walks are bound to a version.
+        version = index.version if sort == RELEVANCE else None
+        start = (
+            0
+            if token == ""
+            else selection.offset_after(index, sort, read_cursor(token, sort, version))
+        )
         stop = start + query["pageSize"]
     page = selection.positions(start, stop)
     extras = None
@@ -72,7 +79,8 @@ def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
         )
     next_cursor = None
     if token is not None and len(page) and start + len(page) < selection.total:
-        next_cursor = make_cursor(sort, selection.key_at(index, sort, start + len(page) - 1))
+        key = selection.key_at(index, sort, start + len(page) - 1)
+        next_cursor = make_cursor(sort, key, index.version if sort == RELEVANCE else None)
     return page_response(
         index.summaries_json(page, extras),
         selection.total,
