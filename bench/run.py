@@ -249,7 +249,11 @@ def bench_size(size: int, args) -> str:
     cold.stop()
     warm = Server("wsgi:app", env, "/topics")
     server = warm
-    hello = Server("hello:app", {}, "/hello")
+    try:
+        hello = Server("hello:app", {}, "/hello")
+    except BaseException:
+        server.stop()  # never leave a server behind
+        raise
     try:
         top_topic = server.get_json("/topics?sort=-articleCount&pageSize=1")["items"][0]["id"]
         top_provider = server.get_json("/providers?sort=-articleCount&pageSize=1")["items"][0]["id"]
