@@ -124,12 +124,7 @@ def _register(scope: Scope, fmt: ExportFormat) -> None:
         def get(self, query, **path):
             return export_response(scope, fmt, query, path)
 
-    if scope.kind is not None:
-        Export.get = blp.alt_response(404, response="NOT_FOUND")(Export.get)
-    endpoint = f"{scope.endpoint_prefix}Export{fmt.extension.title()}"
-    blp.add_url_rule(
-        scope.path(f"export.{fmt.extension}"), endpoint, Export, parameters=scope.parameters
-    )
+    scope.register(blp, Export, f"export.{fmt.extension}", f"Export{fmt.extension.title()}")
 
 
 for _scope in SCOPES:

@@ -163,12 +163,7 @@ def _register(scope: Scope, fmt: FeedFormat) -> None:
         def get(self, query, **path):
             return feed_response(scope, fmt, query, path)
 
-    if scope.kind is not None:
-        Feed.get = blp.alt_response(404, response="NOT_FOUND")(Feed.get)
-    endpoint = f"{scope.endpoint_prefix}Feed{fmt.extension.title()}"
-    blp.add_url_rule(
-        scope.path(f"feed.{fmt.extension}"), endpoint, Feed, parameters=scope.parameters
-    )
+    scope.register(blp, Feed, f"feed.{fmt.extension}", f"Feed{fmt.extension.title()}")
 
 
 for _scope in SCOPES:

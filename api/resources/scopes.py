@@ -32,6 +32,16 @@ class Scoped:
 class Scope:
     kind: Kind | None  # None: all articles
 
+    def register(self, blp, view, name: str, endpoint: str) -> None:
+        """Route ``view`` at ``name`` (``feed.json``) in this scope, as endpoint
+        ``endpoint`` (prefixed per scope); under a topic or provider, an unknown id is a
+        404, which the spec says too."""
+        if self.kind is not None:
+            view.get = blp.alt_response(404, response="NOT_FOUND")(view.get)
+        blp.add_url_rule(
+            self.path(name), f"{self.endpoint_prefix}{endpoint}", view, parameters=self.parameters
+        )
+
     def path(self, name: str) -> str:
         """The route of ``name`` (``feed.json``) in this scope."""
         if self.kind is None:
