@@ -153,7 +153,8 @@ class Load:
 
 
 def load_urls(port: int, folder: Path) -> list[str]:
-    """Lists with various filters, sorts and pages, and single articles that stay put."""
+    """Lists with various filters, sorts and pages, single articles that stay put, and
+    searches."""
     ids = sorted(p.stem for p in folder.rglob("a*.md"))
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", "/topics?sort=-articleCount&pageSize=10")
@@ -166,6 +167,14 @@ def load_urls(port: int, folder: Path) -> list[str]:
         urls.append(f"/articles?page={rng.randint(1, 50)}&sort={rng.choice(['title', '-quality'])}")
     urls += [f"/articles?topic={topic}&pageSize=50" for topic in topics]
     urls += [f"/topics/{topic}/articles?sort=-heat" for topic in topics]
+    # Search, facets, suggestions and similar articles: each worker opens the search
+    # database of its index, which a reload replaces.
+    words = ["climate", "election", "market", "energy", "policy", "report", "study"]
+    for word in words:
+        urls.append(f"/articles?q={word}&highlight=true&facets=topic,provider,year")
+        urls.append(f"/articles?q={word}&topic={rng.choice(topics)}&sort=title")
+        urls.append(f"/suggest?q={word[:3]}")
+    urls += [f"/articles/{rng.choice(ids)}/similar" for _ in range(20)]
     return urls
 
 
