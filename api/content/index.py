@@ -148,8 +148,7 @@ class ContentIndex:
         self.facets = FacetTable(records, published_ts)
         self._topic_positions = postings["topics"]
         self._provider_positions = postings["providers"]
-        self._heat = np.nan_to_num(np.array([r.heat or 0.0 for r in records]))
-        self.suggester = Suggester(self.facets, self.search, self._heat, self._ids)
+        self.suggester = Suggester(self.facets, self.search, self._ids)
 
     # -- building ---------------------------------------------------------
 

@@ -15,12 +15,9 @@ import bisect
 import re
 import unicodedata
 
-import numpy as np
-
 from .facets import FacetTable
 from .search import SearchIndex
 
-TITLE_CANDIDATES = 200
 _WORDS = re.compile(r"[^\W_]+")
 _KIND_ORDER = {"topic": 0, "provider": 1, "article": 2}
 
@@ -36,7 +33,6 @@ class Suggester:
         self,
         facets: FacetTable,
         search: SearchIndex,
-        heat: np.ndarray,
         ids: list[str],
     ) -> None:
         keys = []
@@ -44,12 +40,11 @@ class Suggester:
             for entry_id, name, count in facets.entries(kind):
                 folded = fold(name)
                 for match in _WORDS.finditer(folded):
-                    keys.append((folded[match.start() :], kind, entry_id, name, count))
+                    keys.append((folded[match.start() :], kind, entry_id, name, count, folded))
         keys.sort()
         self._keys = keys
         self._key_text = [k[0] for k in keys]
         self._search = search
-        self._heat = heat
         self._ids = ids  # by position
 
     def suggest(self, text: str, limit: int) -> list[dict]:
@@ -60,17 +55,16 @@ class Suggester:
         found: dict[tuple[str, str], tuple] = {}
         i = bisect.bisect_left(self._key_text, typed)
         while i < len(self._keys) and self._key_text[i].startswith(typed):
-            _, kind, entry_id, name, count = self._keys[i]
-            begins = fold(name).startswith(typed)
-            rank = (not begins, _KIND_ORDER[kind], -count, fold(name))
+            _, kind, entry_id, name, count, folded = self._keys[i]
+            rank = (not folded.startswith(typed), _KIND_ORDER[kind], -count, folded)
             found[kind, entry_id] = min(found.get((kind, entry_id), (rank, name)), (rank, name))
             i += 1
-        positions = self._search.title_matches(f'"{typed}"*', TITLE_CANDIDATES)
-        if positions:
-            best = sorted(positions, key=lambda p: (-self._heat[p], p))[:limit]
-            for p, title in self._search.titles(best).items():
-                rank = (not fold(title).startswith(typed), 2, -self._heat[p], p)
-                found["article", self._ids[p]] = (rank, title)
+        # Hottest first (the titles table's row ids are heat ranks).
+        hottest = self._search.title_matches(f'"{typed}"*', limit)
+        titles = self._search.titles(hottest)
+        for heat_rank, p in enumerate(hottest):
+            rank = (not fold(titles[p]).startswith(typed), 2, heat_rank)
+            found["article", self._ids[p]] = (rank, titles[p])
         ordered = sorted(found.items(), key=lambda item: item[1][0])[:limit]
         return [
             {"type": kind, "id": entry_id, "text": text} for (kind, entry_id), (_, text) in ordered

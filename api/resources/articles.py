@@ -91,6 +91,10 @@ def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
     )
 
 
+def no_such_article(article_id: str) -> None:
+    abort(404, message=f"No article has the id '{article_id}'.")
+
+
 @blp.route("")
 class Articles(MethodView):
     @blp.arguments(ARTICLE_QUERY, location="query")
@@ -120,7 +124,7 @@ class Article(MethodView):
         """
         body = current_index().article_json(article_id)
         if body is None:
-            abort(404, message=f"No article has the id '{article_id}'.")
+            no_such_article(article_id)
         return item_response(body, query)
 
 
@@ -138,7 +142,7 @@ class RelatedItems(MethodView):
         start, stop = page_bounds(query)
         found = current_index().related_json(article_id, start, stop)
         if found is None:
-            abort(404, message=f"No article has the id '{article_id}'.")
+            no_such_article(article_id)
         items, total = found
         return page_response(items, total, query)
 
@@ -160,6 +164,6 @@ class SimilarArticles(MethodView):
         index = current_index()
         selection = index.similar(article_id)
         if selection is None:
-            abort(404, message=f"No article has the id '{article_id}'.")
+            no_such_article(article_id)
         page = selection.positions(*page_bounds(query))
         return page_response(index.summaries_json(page), selection.total, query)

@@ -89,8 +89,8 @@ def feed_response(scope: Scope, fmt: FeedFormat, query: dict, path: dict[str, st
     index = current_index()
     scoped = scope.resolve(index, path)
     selection = select_articles(index, query, **scoped.filter)
-    summaries = orjson.loads(index.summaries_json(selection.positions(*page_bounds(query))))
-    articles = [orjson.loads(index.article_json(s["id"])) for s in summaries]
+    positions = selection.positions(*page_bounds(query)).tolist()
+    articles = [orjson.loads(index.article_json(index.article_id(p))) for p in positions]
     page = query["page"]
     total_pages = -(-selection.total // query["pageSize"])
     pages = page_links(url_prefix(), page, total_pages)
