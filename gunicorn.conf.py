@@ -11,10 +11,10 @@ exits; then the master exits with status 0. ``SIGINT`` and ``SIGQUIT`` stop at o
 
 Metrics: workers count requests in files under ``PROMETHEUS_MULTIPROC_DIR`` (a fresh
 temporary folder unless set; a folder given is emptied at start), and ``GET /metrics``
-adds them up (``api.metrics``).
+adds them up (``api.operations.metrics``).
 
 Logs: gunicorn's own lines are JSON too unless ``NEWS_API_LOG_FORMAT=text``; the access
-lines are the app's (``api.access``), so gunicorn's access log is off.
+lines are the app's (``api.http.access``), so gunicorn's access log is off.
 """
 
 import gc
@@ -98,7 +98,7 @@ if os.environ.get("NEWS_API_LOG_FORMAT", "json") == "json":
                 "stream": "ext://sys.stderr",
             },
         },
-        "formatters": {"json": {"()": "api.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "api.operations.logs.JsonFormatter"}},
     }
 
 
@@ -169,7 +169,7 @@ def child_exit(server, worker):
     # so the folder does not grow with every worker ever started; its live gauges go.
     from prometheus_client import multiprocess
 
-    from api.metrics import merge_dead_worker
+    from api.operations.metrics import merge_dead_worker
 
     try:
         multiprocess.mark_process_dead(worker.pid)

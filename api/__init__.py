@@ -7,31 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import (
-    access,
-    cors,
-    http_cache,
-    logs,
-    metrics,
-    rate_limits,
-    security_headers,
-    url_checks,
-)
+from . import http
 from .cli import seeds_cli
 from .config import Config
 from .content.build import build_index, check_folder
 from .content.index import ContentIndex
 from .content.memory import release_free_memory
-from .docs import docs_bp
-from .explore import explore_bp
-from .reload import Reloader
+from .operations import logs
+from .operations.reload import Reloader
+from .pages.docs import docs_bp
+from .pages.explore import explore_bp
 from .resources import BLUEPRINTS
 from .smorest import Api
 from .store import ContentStore
-from .store import init_app as store_init_app
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _start_content(app)
-    # First: its hooks wrap all the others (it reads only X-Request-Id before url_checks,
-    # and only reads the response after security_headers).
-    access.init_app(app, metrics.init_app(app), access_log)
-    url_checks.init_app(app)  # before any other hook reads the URL
-    security_headers.init_app(app)  # runs after every other hook (but access), on every response
-    rate_limits.init_app(app)  # before http_cache, so cached answers are counted too
-    store_init_app(app)
-    cors.init_app(app)
-    Compress(app)
-    http_cache.init_app(app)  # registered last, so its headers are set before compression
+    http.init_app(app, access_log)
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -3,7 +3,7 @@
 - :class:`Api`: every error is an RFC 9457 problem document, in the spec too.
 - :class:`Blueprint`: query arguments are strict (unknown names rejected by the schemas)
   and a bad one is a 400, not webargs' default 422; every GET is documented with the
-  conditional-request headers and cache headers that :mod:`api.http_cache` handles.
+  conditional-request headers and cache headers that :mod:`api.http.caching` handles.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 from schemas.common import ProblemSchema
 from schemas.query import QueryArgsSchema
 
-from .errors import PROBLEM_MIMETYPE, problem_from_http_exception
-from .http_cache import CACHE_HEADERS, CONDITIONAL_PARAMETERS
+from .http.caching import CACHE_HEADERS, CONDITIONAL_PARAMETERS
+from .http.errors import PROBLEM_MIMETYPE, problem_from_http_exception
 from .store import VERSION_HEADERS
 
 
@@ -62,7 +62,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def _prepare_http_cache_doc(doc: dict, doc_info: dict, *, method: str, **kwargs) -> dict:
-        """Every GET answers conditional requests and sends cache headers (api.http_cache),
+        """Every GET answers conditional requests and sends cache headers (api.http.caching),
         and is a 503 before the first index is built (api.store)."""
         if method == "get":
             doc.setdefault("parameters", []).extend(CONDITIONAL_PARAMETERS)

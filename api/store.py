@@ -1,7 +1,7 @@
 """Where the app keeps its current :class:`~api.content.index.ContentIndex`, and what the
 last build attempt did.
 
-Live reload (:mod:`api.reload`) swaps in a new index with one assignment; a request
+Live reload (:mod:`api.operations.reload`) swaps in a new index with one assignment; a request
 takes the index once (:func:`current_index`) and keeps it, so it never mixes two
 versions and never sees one half-built.
 """

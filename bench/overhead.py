@@ -43,7 +43,8 @@ def main() -> None:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tmp
         from helpers import write_corpus
 
-        from api import access, create_app
+        from api import create_app
+        from api.http import access
 
         corpus = write_corpus(Path(tmp) / "content", 30)
         config = {"CONTENT_DIR": str(corpus), "CACHE_DIR": "", "ACCESS_LOG": os.devnull}

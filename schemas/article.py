@@ -90,7 +90,7 @@ class ArticleSchema(ArticleSummarySchema):
         metadata={
             "description": "The body rendered to HTML (CommonMark) and sanitized: no scripts, "
             "styles, event handlers, iframes or forms; links and images only over http(s) "
-            "(links also mailto), each link with `rel=\"nofollow noopener noreferrer\"`. "
+            '(links also mailto), each link with `rel="nofollow noopener noreferrer"`. '
             "An HTML fragment; empty when the body is."
         },
     )

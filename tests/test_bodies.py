@@ -16,7 +16,7 @@ REL = 'rel="nofollow noopener noreferrer"'
 def test_commonmark_renders():
     html = body_html(
         "# Title\n\n## Sub\n\nSome *em*, **strong** and `code`, "
-        "a [link](https://example.org/a?b=1&c=2 \"T\").\n\n"
+        'a [link](https://example.org/a?b=1&c=2 "T").\n\n'
         "- one\n- two\n\n1. first\n2. second\n\n"
         "```python\nprint('<hi>')\n```\n\n> quoted\n\n![alt](https://img.example/x.png)\n"
     )
@@ -26,7 +26,7 @@ def test_commonmark_renders():
     assert f'<a href="https://example.org/a?b=1&amp;c=2" title="T" {REL}>link</a>' in html
     assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in html
     assert "<ol>\n<li>first</li>" in html
-    assert '<pre><code class="language-python">print(\'&lt;hi&gt;\')\n</code></pre>' in html
+    assert "<pre><code class=\"language-python\">print('&lt;hi&gt;')\n</code></pre>" in html
     assert "<blockquote>\n<p>quoted</p>\n</blockquote>" in html
     assert '<img src="https://img.example/x.png" alt="alt">' in html
 

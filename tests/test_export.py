@@ -11,8 +11,9 @@ import json
 import pytest
 from helpers import article_fields, assert_problem, write_corpus, write_seed
 
-from api import create_app, export
-from api.export import COLUMNS
+from api import create_app
+from api.formats import tabular
+from api.formats.tabular import COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def client(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
     """Chunks of 7 articles, so 30 articles cross several chunk boundaries."""
-    monkeypatch.setattr(export, "CHUNK", 7)
+    monkeypatch.setattr(tabular, "CHUNK", 7)
 
 
 def list_items(client, query: str = "", path: str = "/articles") -> list[dict]:

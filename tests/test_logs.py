@@ -12,8 +12,8 @@ from flask import g
 from helpers import assert_problem
 
 from api import create_app
-from api.access import new_request_id
-from api.logs import JsonFormatter, RequestIdFilter
+from api.http.access import new_request_id
+from api.operations.logs import JsonFormatter, RequestIdFilter
 
 
 @pytest.fixture

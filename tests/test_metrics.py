@@ -11,7 +11,7 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.metrics import merge_dead_worker
+from api.operations.metrics import merge_dead_worker
 from api.store import LoadResult
 
 

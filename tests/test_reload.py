@@ -15,8 +15,8 @@ import pytest
 from helpers import article_fields, write_corpus, write_seed
 
 import api
-import api.reload
-from api.reload import Reloader
+import api.operations.reload
+from api.operations.reload import Reloader
 from api.store import ContentStore, LoadResult
 
 WAIT = 10  # seconds: the most any test here waits for a reload
@@ -244,7 +244,7 @@ def test_sighup_reloads_the_in_process_app_at_once(reloading, corpus):
 @pytest.mark.parametrize("how", ["recreated", "symlink switched"])
 def test_a_replaced_folder_is_watched_again(reloading, tmp_path, monkeypatch, how):
     """A watcher follows the folder it started on; the reloader notices another one."""
-    monkeypatch.setattr(api.reload, "ROOT_CHECK_INTERVAL", 0.1)
+    monkeypatch.setattr(api.operations.reload, "ROOT_CHECK_INTERVAL", 0.1)
     content = tmp_path / "content"
     if how == "recreated":
         write_corpus(content, 5)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from helpers import assert_problem
 
-from api.security_headers import API_POLICY, PAGE_POLICY
+from api.http.security_headers import API_POLICY, PAGE_POLICY
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -19,10 +19,10 @@ from schemas.query import (
 )
 
 from ..content.index import ArticleFilter, ContentIndex, RankedSelection, Selection
-from ..cursors import make_cursor, read_cursor
-from ..listing import LIST_HEADERS, item_response, page_bounds, page_response
 from ..smorest import Blueprint
 from ..store import current_index
+from .cursors import make_cursor, read_cursor
+from .listing import LIST_HEADERS, item_response, page_bounds, page_response
 
 blp = Blueprint(
     "articles",
@@ -39,9 +39,7 @@ RELATED_QUERY = RelatedQueryArgsSchema()
 SIMILAR_QUERY = SimilarQueryArgsSchema()
 
 
-def select_articles(
-    index: ContentIndex, query: dict, **scope: str
-) -> Selection | RankedSelection:
+def select_articles(index: ContentIndex, query: dict, **scope: str) -> Selection | RankedSelection:
     """Every article an article-list query matches, in its order. ``scope``
     (``in_topic`` or ``in_provider``) comes from the path. Lists, feeds and exports all
     answer a query through this one function."""

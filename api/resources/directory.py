@@ -17,10 +17,10 @@ from schemas.examples import ARTICLE_PAGE_EXAMPLE, directory_examples
 from schemas.pages import ArticlePageSchema
 
 from ..content.index import ContentIndex, Directory
-from ..listing import LIST_HEADERS, item_response, page_bounds, page_response
 from ..smorest import Blueprint
 from ..store import current_index
 from .articles import ARTICLE_QUERY, article_list
+from .listing import LIST_HEADERS, item_response, page_bounds, page_response
 
 Kind = Literal["provider", "topic"]
 

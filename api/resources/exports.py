@@ -3,7 +3,7 @@
 Under ``/articles/``, ``/topics/{id}/`` and ``/providers/{id}/``, with the article
 list's filters, sort and ``fields`` but no pages: the whole result set, answered
 through the list's own ``select_articles`` and produced chunk by chunk
-(:mod:`api.export`) while it is sent. These responses are never kept in the cache of
+(:mod:`api.formats.tabular`) while it is sent. These responses are never kept in the cache of
 rendered responses (they are streams); ETags and 304s work as everywhere else.
 """
 
@@ -20,7 +20,7 @@ from schemas.examples import ARTICLE_PAGE_EXAMPLE
 from schemas.query import ExportQueryArgsSchema
 
 from ..content.index import ContentIndex, Selection
-from ..export import (
+from ..formats.tabular import (
     CSV_MIMETYPE,
     NDJSON_MIMETYPE,
     csv_chunks,

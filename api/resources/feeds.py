@@ -3,7 +3,7 @@
 Under ``/articles/``, ``/topics/{id}/`` and ``/providers/{id}/``, with the article
 list's parameters (filters, sort, ``page`` and ``pageSize``): a feed is a page of the
 list in another format, answered through the list's own ``select_articles``. The
-formats themselves are in :mod:`api.feeds`.
+formats themselves are in :mod:`api.formats.syndication`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from schemas.examples import ARTICLE_EXAMPLE
 from schemas.json_feed import JSON_FEED_SCHEMA
 from schemas.query import FeedQueryArgsSchema
 
-from ..feeds import (
+from ..formats.syndication import (
     ATOM_MIMETYPE,
     JSON_FEED_MIMETYPE,
     RSS_MIMETYPE,
@@ -30,10 +30,10 @@ from ..feeds import (
     json_feed,
     rss_feed,
 )
-from ..listing import LIST_HEADERS, page_bounds, page_links, url_prefix
 from ..smorest import Blueprint
 from ..store import current_index
 from .articles import select_articles
+from .listing import LIST_HEADERS, page_bounds, page_links, url_prefix
 from .scopes import SCOPES, Scope
 
 blp = Blueprint(

@@ -11,7 +11,7 @@ from schemas.common import ProblemSchema
 from schemas.health import AliveSchema, ReadySchema
 from schemas.query import NoArgsSchema
 
-from ..errors import PROBLEM_MIMETYPE
+from ..http.errors import PROBLEM_MIMETYPE
 from ..smorest import Blueprint
 from ..store import ContentNotReady
 

@@ -11,9 +11,9 @@ from flask.views import MethodView
 from schemas.query import SuggestQueryArgsSchema
 from schemas.search import SuggestionListSchema
 
-from ..listing import json_response
 from ..smorest import Blueprint
 from ..store import current_index
+from .listing import json_response
 
 blp = Blueprint(
     "suggest", __name__, url_prefix="/suggest", description="Completions for a search box."

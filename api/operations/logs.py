@@ -8,7 +8,7 @@ answered also has its ``request_id``; a line may add fields of its own with
 has configured logging already (pytest, an embedding app), the app adds no handler of
 its own.
 
-The access lines (one per request, fields listed in :mod:`api.access`) are written by
+The access lines (one per request, fields listed in :mod:`api.http.access`) are written by
 :class:`AccessLog` straight to their file (stderr with the rest, the file named by
 ``NEWS_API_ACCESS_LOG``, or stdout for ``-``), the same JSON as the other lines but
 without the logging module's machinery, which would cost more than the rest of the
@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from flask import Flask, g, has_request_context
 
-ACCESS_LOGGER = "api.access"
+ACCESS_LOGGER = "api.access"  # a stable name for log pipelines (the module is api.http.access)
 TEXT_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 

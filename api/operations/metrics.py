@@ -2,7 +2,7 @@
 
 Two kinds:
 
-- per request (recorded by :mod:`api.access`): ``news_api_requests_total`` by route,
+- per request (recorded by :mod:`api.http.access`): ``news_api_requests_total`` by route,
   method and status, and ``news_api_request_duration_seconds`` by route. The route is
   the URL rule (``/articles/<article_id>``), never the raw path, so the number of series
   stays bounded whatever clients send.

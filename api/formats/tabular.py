@@ -23,7 +23,7 @@ import orjson
 from schemas.article import ArticleSummarySchema
 from schemas.selection import field_paths, project
 
-from .content.index import ContentIndex, Selection
+from ..content.index import ContentIndex, Selection
 
 NDJSON_MIMETYPE = "application/x-ndjson"
 CSV_MIMETYPE = "text/csv"

@@ -5,7 +5,7 @@ characters of letters, digits and ``-._:+=/@``), otherwise a new uuid4 (hex); it
 echoed in the response's ``X-Request-Id``, put in problem documents (``requestId``) and
 in every log line written while the request is answered.
 
-The access line (:class:`api.logs.AccessLog`) has, besides the keys of every log line,
+The access line (:class:`api.operations.logs.AccessLog`) has, besides the keys of every log line,
 ``method``, ``route`` (the URL rule, as in the metrics), ``path``, ``query``,
 ``status``, ``duration_ms``, ``version`` (of the content served; null before the first
 build), ``remote_addr``, ``user_agent`` and ``bytes`` (null when not known).
@@ -23,8 +23,8 @@ from time import perf_counter
 
 from flask import Flask, Response, current_app, g, request
 
-from .logs import AccessLog
-from .metrics import UNMATCHED, RequestMetrics
+from ..operations.logs import AccessLog
+from ..operations.metrics import UNMATCHED, RequestMetrics
 
 REQUEST_ID_HEADER = "X-Request-Id"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")

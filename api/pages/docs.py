@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 docs_bp = Blueprint(
     "docs_assets",
     __name__,
-    static_folder=str(Path(__file__).parent / "static" / "swagger-ui"),
+    static_folder=str(Path(__file__).parent.parent / "static" / "swagger-ui"),
     static_url_path="/docs/static",
 )
 

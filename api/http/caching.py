@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flask import Flask, Request, Response, current_app, g, request
 
-from .store import current_index
+from ..store import current_index
 
 CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
@@ -44,7 +44,7 @@ def _code_digest() -> bytes:
     """Changes with any file of the app (code and the docs page's assets), so a new
     release never reuses old ETags."""
     digest = hashlib.blake2b(digest_size=8)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent.parent
     files = [*root.joinpath("api").rglob("*"), *root.joinpath("schemas").glob("*.py")]
     for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.read_bytes())

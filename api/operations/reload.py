@@ -41,9 +41,9 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from .content.build import folder_version
-from .content.index import ContentIndex
-from .store import ContentStore, LoadResult
+from ..content.build import folder_version
+from ..content.index import ContentIndex
+from ..store import ContentStore, LoadResult
 
 log = logging.getLogger(__name__)
 

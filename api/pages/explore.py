@@ -13,7 +13,7 @@ from flask import Blueprint, Response, redirect, url_for
 explore_bp = Blueprint(
     "explore",
     __name__,
-    static_folder=str(Path(__file__).parent / "static" / "explore"),
+    static_folder=str(Path(__file__).parent.parent / "static" / "explore"),
     static_url_path="/explore",
 )
 

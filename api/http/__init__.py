@@ -1,0 +1,38 @@
+"""The per-request layer: every request passes these hooks, in the order :func:`init_app`
+registers them (Flask runs ``before_request`` hooks in that order and ``after_request``
+hooks in reverse):
+
+1. :mod:`.access`: the request id, then (last, on the way out) metrics and the access line;
+2. :mod:`.url_checks`: URLs refused before anything reads them (bad UTF-8, too long);
+3. :mod:`.security_headers`: set on every response, errors included;
+4. :mod:`.rate_limits`: optional limits per client (before caching, so hits count too);
+5. the content version header (:mod:`api.store`), :mod:`.cors`, compression;
+6. :mod:`.caching`: conditional requests (304) and the response cache, then ETag and
+   ``Cache-Control`` on the way out (before compression);
+
+and :mod:`.errors` turns every error into a problem document.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_compress import Compress
+
+from .. import store
+from ..operations import metrics
+from ..operations.logs import AccessLog
+from . import access, caching, cors, rate_limits, security_headers, url_checks
+
+
+def init_app(app: Flask, access_log: AccessLog) -> None:
+    """Register the per-request hooks, in the order a request meets them."""
+    # First: its hooks wrap all the others (it reads only X-Request-Id before url_checks,
+    # and only reads the response after security_headers).
+    access.init_app(app, metrics.init_app(app), access_log)
+    url_checks.init_app(app)  # before any other hook reads the URL
+    security_headers.init_app(app)  # runs after every other hook (but access), on every response
+    rate_limits.init_app(app)  # before caching, so cached answers are counted too
+    store.init_app(app)
+    cors.init_app(app)
+    Compress(app)
+    caching.init_app(app)  # registered last, so its headers are set before compression
