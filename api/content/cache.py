@@ -1,10 +1,10 @@
-"""The build cache: the last whole index, and each file's :class:`ArticleRecord`.
+"""The build cache: each file's :class:`ArticleRecord`, kept in the content folder's
+store (:mod:`.artifact`), which also holds the built indexes themselves.
 
-A restart with unchanged content loads the last index as it was. Otherwise each file's
-record is keyed on its path, size and mtime: a changed file is read again, a removed
-one dropped, and only the index is assembled anew. The cache
-lives outside the content folder (which is never written to); a damaged or foreign
-cache is ignored and rebuilt, never trusted.
+Each file's record is keyed on its path, size and mtime: a changed file is read again,
+a removed one dropped, and only the index is assembled anew. The cache lives outside
+the content folder (which is never written to); a damaged or foreign cache is ignored
+and rebuilt, never trusted.
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .seeds import ArticleRecord, Skipped
-
-if TYPE_CHECKING:
-    from .index import ContentIndex
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +61,10 @@ def index_fingerprint() -> str:
 
 
 class BuildCache:
-    """One pickle file per content folder under ``cache_dir``."""
+    """One pickle file in the content folder's store."""
 
-    def __init__(self, cache_dir: Path, content_root: Path) -> None:
-        folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
-        self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
-        self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
-        self.folder_key = folder_key
-        self.cache_dir = cache_dir
+    def __init__(self, store_dir: Path) -> None:
+        self.path = store_dir / "files.pickle"
         self.fingerprint = records_fingerprint()
 
     def load(self) -> Entries:
@@ -91,38 +83,6 @@ class BuildCache:
 
     def save(self, entries: Entries) -> None:
         _write(self.path, (self.fingerprint, entries))
-
-    def load_index(self, version: str) -> ContentIndex | None:
-        """The index last built from exactly this content (``version``), if cached."""
-        try:
-            with self.index_path.open("rb") as fh:
-                cached_version, index = pickle.load(fh)
-        except FileNotFoundError:
-            return None
-        except Exception as exc:  # a damaged cache is never trusted
-            log.warning("ignoring build cache %s: %s", self.index_path, exc)
-            return None
-        from .index import ContentIndex
-
-        if cached_version != version or not isinstance(index, ContentIndex):
-            return None
-        if index.version != version or not index.search.exists():
-            return None
-        return index
-
-    def save_index(self, index: ContentIndex) -> None:
-        _write(self.index_path, (index.version, index))
-        self._prune_search_files(keep=index.search.path)
-
-    def search_path(self, version: str) -> Path:
-        """Where the search database of index ``version`` goes (see ``.search``)."""
-        return self.cache_dir / f"search-{self.folder_key}-{version}.sqlite"
-
-    def _prune_search_files(self, keep: Path) -> None:
-        """Remove this folder's older search databases (see ``search.prune``)."""
-        from .search import prune
-
-        prune(self.cache_dir, f"search-{self.folder_key}-*.sqlite", keep)
 
 
 def _write(path: Path, data: object) -> None:
