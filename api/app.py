@@ -75,7 +75,6 @@ def _start_content(app: Flask) -> None:
         delay=float(app.config["RELOAD_DELAY"]),
     )
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and not app.config["BUILD_IN_BACKGROUND"]:
-        check_folder(root)
         started = threading.Lock()
 
         @app.before_request
