@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 serve: $(BIN)/.installed  ## serve ./seeds on http://127.0.0.1:8000
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/python -m api.operations.server
 
 test: $(BIN)/.installed  ## lint, then the test suite
 	$(BIN)/ruff check .
