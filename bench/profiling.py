@@ -106,8 +106,9 @@ def profile_requests(corpus: Path, urls: list[str], rounds: int, top: int) -> No
     app = create_app()
     if not urls:
         sys.path.insert(0, str(ROOT / "bench"))
-        from run import mixed_paths
+        from run import OUT, mixed_paths
 
+        OUT.mkdir(parents=True, exist_ok=True)
         urls = mixed_paths(_InProcess(app)).read_text().split()
     environs = []
     for url in urls:
