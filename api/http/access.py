@@ -65,32 +65,34 @@ def record(response: Response, metrics: RequestMetrics, access_log: AccessLog) -
     ctx_g = g._get_current_object()
     seconds = perf_counter() - ctx_g.started
     req = request._get_current_object()
+    environ = req.environ  # what the request's properties would read, without their work
     request_id = ctx_g.request_id
     response.headers.add(REQUEST_ID_HEADER, request_id)  # no view sets it; add skips a scan
     rule = req.url_rule
     route = rule.rule if rule is not None else UNMATCHED
     status = response.status_code
-    metrics.observe(route, req.method, status, seconds)
+    method = req.method
+    metrics.observe(route, method, status, seconds)
     if access_log.enabled:
-        index = current_app.extensions["content"].index
-        query = req.query_string.decode("latin-1")
+        index = ctx_g.get("content_index")  # an empty index is falsy: compare with None
+        if index is None:
+            index = current_app.extensions["content"].index
+        query = environ.get("QUERY_STRING", "")
         path = req.path
-        message = (
-            f"{req.method} {path}{'?' if query else ''}{query} {status} {seconds * 1000:.2f}ms"
-        )
+        message = f"{method} {path}{'?' if query else ''}{query} {status} {seconds * 1000:.2f}ms"
         access_log.write(
             message,
             request_id,
             {
-                "method": req.method,
+                "method": method,
                 "route": route,
                 "path": path,
                 "query": query,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),
                 "version": index.version if index is not None else None,
-                "remote_addr": req.remote_addr,
-                "user_agent": req.headers.get("User-Agent"),
+                "remote_addr": environ.get("REMOTE_ADDR"),
+                "user_agent": environ.get("HTTP_USER_AGENT"),
                 "bytes": response.content_length,
             },
         )
