@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import article_fields, write_corpus, write_seed
 
 from api import create_app
 from api.content.build import ContentFolderError, read_folder
-from api.content.seeds import ArticleRecord, parse_article
+from api.content.seeds import ArticleRecord, Skipped, parse_article, read_article
 
 SHARED_SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_31537b93d5a29298.txt"
 
@@ -185,3 +187,40 @@ def test_content_folder_is_never_written(messy, tmp_path):
     app.test_cli_runner().invoke(args=["seeds", "check", str(messy)])
     after = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in messy.rglob("*")}
     assert before == after
+
+
+def _seed_text(**overrides) -> str:
+    front = yaml.safe_dump(article_fields(3, **overrides), sort_keys=False, allow_unicode=True)
+    return f"---\n{front}---\nThe body, with an é.\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline"),
+    [
+        ("utf-8-sig", "\n"),  # Notepad's "UTF-8 with BOM"
+        ("utf-8-sig", "\r\n"),
+        ("utf-16", "\n"),  # a byte-order mark, then little-endian on this machine
+        ("utf-16", "\r\n"),
+        ("utf-16-be", "\n"),  # written with an explicit big-endian mark below
+        ("utf-32", "\r\n"),
+    ],
+)
+def test_files_with_a_byte_order_mark_are_read(tmp_path, encoding, newline):
+    text = _seed_text(title="Café au lait").replace("\n", newline)
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    (tmp_path / "bom.md").write_bytes(data)
+    record = read_article(tmp_path / "bom.md", tmp_path)
+    assert isinstance(record, ArticleRecord), record
+    assert record.title == "Café au lait"
+    assert record.body == "The body, with an é."
+    assert record.id == "bom"
+
+
+def test_a_broken_utf16_file_is_skipped_naming_its_encoding(tmp_path):
+    # A mark says UTF-16, then half a character: the reason names UTF-16, not UTF-8.
+    (tmp_path / "broken.md").write_bytes(codecs.BOM_UTF16_LE + "---\n".encode("utf-16-le") + b"x")
+    skipped = read_article(tmp_path / "broken.md", tmp_path)
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason.startswith("not UTF-16 text"), skipped.reason
