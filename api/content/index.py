@@ -40,7 +40,7 @@ from schemas.search_syntax import SearchQuery
 
 from .facets import FacetTable
 from .search import SearchIndex, prune, temporary_folder
-from .seeds import ArticleRecord, Skipped
+from .seeds import ArticleRecord, SeedWarning, Skipped
 from .suggest import Suggester
 
 if TYPE_CHECKING:
@@ -120,6 +120,9 @@ class ContentIndex:
         self.last_modified = http_date(self.built_at)  # as the Last-Modified header says it
         records, duplicates = _unique(content.records)
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
+        self.warnings: tuple[SeedWarning, ...] = tuple(
+            SeedWarning(r.path, w) for r in records for w in r.warnings
+        )
         records.sort(key=lambda r: r.id)
         self._position = {r.id: i for i, r in enumerate(records)}
         self._ids = list(self._position)

@@ -22,7 +22,7 @@ import orjson
 import yaml
 
 from schemas.article import ArticleSchema, ArticleSummarySchema
-from schemas.seed import URL_SAFE_ID, SeedSchema, slugify
+from schemas.seed import URL_SAFE_ID, SeedSchema, slugify, unknown_keys
 
 from .render import body_html
 
@@ -77,6 +77,18 @@ class ArticleRecord(NamedTuple):
     published: bool | None
     provider: tuple[str, str] | None  # (id, name)
     topics: tuple[tuple[str, str], ...]  # ((id, name), ...)
+    warnings: tuple[str, ...] = ()  # e.g. unknown keys; the file is indexed all the same
+
+
+@dataclass(frozen=True, slots=True)
+class SeedWarning:
+    """Something a file holds that is not read (an unknown key); the file is indexed."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +220,7 @@ def parse_article(text: str, rel: str) -> ArticleRecord | Skipped:
         reason = f"id '{article['id']}' is reserved (/articles/{article['id']} is a feed or export)"
         return Skipped(rel, reason)
     try:
-        return _record(article, rel)
+        return _record(article, rel, tuple(unknown_keys(meta)))
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp out of range
         return Skipped(rel, f"cannot be indexed ({_one_line(exc)})")
 
@@ -334,7 +346,7 @@ def _id_from_file_name(rel: str) -> str:
     return slug if URL_SAFE_ID.match(slug) else ""
 
 
-def _record(article: dict, rel: str) -> ArticleRecord:
+def _record(article: dict, rel: str, warnings: tuple[str, ...]) -> ArticleRecord:
     article["bodyHtml"] = body_html(article["body"])
     full = _ARTICLE_SCHEMA.dump(article)
     summary = orjson.dumps({k: full[k] for k in SUMMARY_FIELDS})[:-1]
@@ -359,6 +371,7 @@ def _record(article: dict, rel: str) -> ArticleRecord:
         published=article["published"],
         provider=(provider["id"], provider["name"]) if provider else None,
         topics=tuple((t["id"], t["name"]) for t in article["topics"]),
+        warnings=warnings,
     )
 
 
