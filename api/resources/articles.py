@@ -95,6 +95,7 @@ def no_such_article(article_id: str) -> None:
 
 @blp.route("")
 class Articles(MethodView):
+    @blp.doc(operationId="listArticles")
     @blp.arguments(ARTICLE_QUERY, location="query")
     @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
     def get(self, query):
@@ -111,6 +112,7 @@ class Articles(MethodView):
 
 @blp.route("/<article_id>", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class Article(MethodView):
+    @blp.doc(operationId="getArticle")
     @blp.arguments(ARTICLE_ARGS, location="query")
     @blp.response(200, ArticleSchema, example=ARTICLE_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -128,6 +130,7 @@ class Article(MethodView):
 
 @blp.route("/<article_id>/related", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class RelatedItems(MethodView):
+    @blp.doc(operationId="listArticleRelated")
     @blp.arguments(RELATED_QUERY, location="query")
     @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS, example=RELATED_PAGE_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -147,6 +150,7 @@ class RelatedItems(MethodView):
 
 @blp.route("/<article_id>/similar", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class SimilarArticles(MethodView):
+    @blp.doc(operationId="listSimilarArticles")
     @blp.arguments(SIMILAR_QUERY, location="query")
     @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -52,6 +52,7 @@ def directory_blueprint(
     @blp.route("")
     class Entries(MethodView):
         @blp.doc(
+            operationId=f"list{kind.title()}s",
             summary=f"List {kind}s",
             description="Sorted by name unless `sort` says otherwise "
             "(`-articleCount`: the biggest first).",
@@ -66,6 +67,7 @@ def directory_blueprint(
     @blp.route(f"/<{kind}_id>", parameters=[id_param])
     class Entry(MethodView):
         @blp.doc(
+            operationId=f"get{kind.title()}",
             summary=f"Get one {kind}",
             description=f"The {kind} with its article count and newest article's date.",
         )
@@ -82,6 +84,7 @@ def directory_blueprint(
     @blp.route(f"/<{kind}_id>/articles", parameters=[id_param])
     class EntryArticles(MethodView):
         @blp.doc(
+            operationId=f"list{kind.title()}Articles",
             summary=f"List a {kind}'s articles",
             description="The same filters, sorts and pages as `GET /articles`, "
             f"within this {kind}.",

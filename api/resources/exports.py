@@ -124,7 +124,10 @@ def _register(scope: Scope, fmt: ExportFormat) -> None:
         def get(self, query, **path):
             return export_response(scope, fmt, query, path)
 
-    scope.register(blp, Export, f"export.{fmt.extension}", f"Export{fmt.extension.title()}")
+    ext = fmt.extension.title()
+    scope.register(
+        blp, Export, f"export.{fmt.extension}", f"Export{ext}", "export", f"Articles{ext}"
+    )
 
 
 for _scope in SCOPES:

@@ -163,7 +163,8 @@ def _register(scope: Scope, fmt: FeedFormat) -> None:
         def get(self, query, **path):
             return feed_response(scope, fmt, query, path)
 
-    scope.register(blp, Feed, f"feed.{fmt.extension}", f"Feed{fmt.extension.title()}")
+    noun = f"Feed{fmt.extension.title()}"
+    scope.register(blp, Feed, f"feed.{fmt.extension}", noun, "get", noun)
 
 
 for _scope in SCOPES:
