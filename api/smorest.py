@@ -90,6 +90,11 @@ class Api(flask_smorest.Api):
         # define (validators reject examples against it); `uri` is the format.
         self.register_field(ma.fields.Url, "string", "uri")
 
+    def spec_paths(self) -> dict[str, dict]:
+        """The spec's paths as built so far, to complete in place (apispec has no public
+        accessor: ``to_dict()`` hands out this same dict)."""
+        return self.spec._paths
+
     def handle_http_exception(self, error):
         return problem_from_http_exception(error)
 

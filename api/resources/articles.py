@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from schemas.article import ArticleSchema
-from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE_EXAMPLE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
 from schemas.query import (
     RELEVANCE,
@@ -97,7 +96,7 @@ def no_such_article(article_id: str) -> None:
 class Articles(MethodView):
     @blp.doc(operationId="listArticles")
     @blp.arguments(ARTICLE_QUERY, location="query")
-    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
     def get(self, query):
         """List articles
 
@@ -114,7 +113,7 @@ class Articles(MethodView):
 class Article(MethodView):
     @blp.doc(operationId="getArticle")
     @blp.arguments(ARTICLE_ARGS, location="query")
-    @blp.response(200, ArticleSchema, example=ARTICLE_EXAMPLE)
+    @blp.response(200, ArticleSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """Get one article
@@ -132,7 +131,7 @@ class Article(MethodView):
 class RelatedItems(MethodView):
     @blp.doc(operationId="listArticleRelated")
     @blp.arguments(RELATED_QUERY, location="query")
-    @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS, example=RELATED_PAGE_EXAMPLE)
+    @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List an article's related items
@@ -152,7 +151,7 @@ class RelatedItems(MethodView):
 class SimilarArticles(MethodView):
     @blp.doc(operationId="listSimilarArticles")
     @blp.arguments(SIMILAR_QUERY, location="query")
-    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List articles like this one

@@ -13,7 +13,6 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 
-from schemas.examples import ARTICLE_PAGE_EXAMPLE, directory_examples
 from schemas.pages import ArticlePageSchema
 
 from ..content.index import ContentIndex, Directory
@@ -47,7 +46,6 @@ def directory_blueprint(
         "description": f"The {kind}'s id.",
         "example": example_id,
     }
-    entry_example, page_example = directory_examples(kind)
 
     @blp.route("")
     class Entries(MethodView):
@@ -58,7 +56,7 @@ def directory_blueprint(
             "(`-articleCount`: the biggest first).",
         )
         @blp.arguments(list_args, location="query")
-        @blp.response(200, page_schema, headers=LIST_HEADERS, example=page_example)
+        @blp.response(200, page_schema, headers=LIST_HEADERS)
         def get(self, query):
             entries = _directory(current_index(), kind)
             start, stop = page_bounds(query)
@@ -72,7 +70,7 @@ def directory_blueprint(
             description=f"The {kind} with its article count and newest article's date.",
         )
         @blp.arguments(entry_args, location="query")
-        @blp.response(200, entry_schema, example=entry_example)
+        @blp.response(200, entry_schema)
         @blp.alt_response(404, response="NOT_FOUND")
         def get(self, query, **path):
             entry_id = path[f"{kind}_id"]
@@ -90,7 +88,7 @@ def directory_blueprint(
             f"within this {kind}.",
         )
         @blp.arguments(ARTICLE_QUERY, location="query")
-        @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+        @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
         @blp.alt_response(404, response="NOT_FOUND")
         def get(self, query, **path) -> Response:
             entry_id = path[f"{kind}_id"]
