@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint openapi bench clean
+.PHONY: serve test lint openapi tools bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(BIN)/.installed  ## lint, then the test suite
 
 openapi: $(BIN)/.installed  ## regenerate openapi.yaml from the app
 	$(BIN)/flask --app wsgi openapi write --format yaml openapi.yaml
+
+tools:  ## the spec linters and client generators the tests use (tools/package.json)
+	cd tools && npm ci --no-audit --no-fund
 
 bench: $(BIN)/.installed  ## the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py

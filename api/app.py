@@ -21,6 +21,7 @@ from .operations.reload import Reloader
 from .pages.docs import docs_bp
 from .pages.explore import explore_bp
 from .resources import BLUEPRINTS
+from .resources.examples import add_examples
 from .smorest import Api
 from .store import ContentStore
 
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    add_examples(app, api)
     app.register_blueprint(docs_bp)
     app.register_blueprint(explore_bp)
     app.cli.add_command(seeds_cli)

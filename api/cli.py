@@ -17,10 +17,11 @@ seeds_cli = AppGroup("seeds", help="Check and build content folders.")
 @seeds_cli.command("check")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
-    """Read FOLDER (default: the app's CONTENT_DIR) and list every file that would be skipped.
+    """Read FOLDER (default: the app's CONTENT_DIR) and list every file that would be
+    skipped, and every warning (an unknown key) about a file that would be indexed.
 
-    Exits 1 when any file is skipped, 2 when the folder is missing. Reads every file
-    afresh (no build cache) and writes nothing.
+    Exits 1 when any file is skipped, 2 when the folder is missing; warnings alone exit 0.
+    Reads every file afresh (no build cache) and writes nothing.
     """
     folder = folder or Path(current_app.config["CONTENT_DIR"])
     try:
@@ -30,9 +31,11 @@ def check(folder: Path | None) -> None:
         raise SystemExit(2) from None
     for skipped in index.skipped:
         click.echo(f"skipped {skipped}")
+    for warning in index.warnings:
+        click.echo(f"warning {warning}")
     click.echo(
         f"{folder}: {report.files} files, {len(index)} articles indexed, "
-        f"{len(index.skipped)} skipped"
+        f"{len(index.skipped)} skipped, {len(index.warnings)} warnings"
     )
     if index.skipped:
         raise SystemExit(1)

@@ -85,5 +85,8 @@ class Config:
             "(`items`, `total`, `page`, `pageSize`, `totalPages`, `links`), a `Link` header "
             "and `X-Total-Count`. Every error is an RFC 9457 problem document.",
             "license": {"name": "MIT", "identifier": "MIT"},
+            "contact": {"name": "The News Content API team"},
         },
+        # Relative: the server that serves this document (and the docs page's "Try it out").
+        "servers": [{"url": "/", "description": "This server"}],
     }

@@ -50,7 +50,7 @@ from schemas.search_syntax import SearchQuery
 
 from .facets import FacetTable
 from .search import SearchIndex, prune, temporary_folder
-from .seeds import ArticleRecord, Skipped
+from .seeds import ArticleRecord, SeedWarning, Skipped
 from .suggest import Suggester
 
 if TYPE_CHECKING:
@@ -129,6 +129,9 @@ class ContentIndex:
         self.built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         records, duplicates = _unique(content.records)
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
+        self.warnings: tuple[SeedWarning, ...] = tuple(
+            SeedWarning(r.path, w) for r in records for w in r.warnings
+        )
         records.sort(key=lambda r: r.id)
         self.ids = IdTable.of([r.id for r in records])
         self._build_blob(records)

@@ -49,11 +49,15 @@ def build(config: Mapping[str, Any], *, make_current: bool = True) -> ContentInd
     for skipped in index.skipped:
         fields = {"file": skipped.path, "reason": skipped.reason}
         log.warning("skipped %s", skipped, extra={"fields": fields})
+    for warning in index.warnings:
+        fields = {"file": warning.path, "warning": warning.message}
+        log.warning("warning %s", warning, extra={"fields": fields})
     fields = {
         "articles": len(index),
         "files": report.files,
         "parsed": report.parsed,
         "skipped": len(index.skipped),
+        "warnings": len(index.warnings),
         "from_cache": report.from_cache,
         "seconds": round(report.seconds, 3),
         "version": index.version,

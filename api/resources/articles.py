@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from schemas.article import ArticleSchema
-from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE_EXAMPLE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
 from schemas.query import (
     RELEVANCE,
@@ -95,8 +94,9 @@ def no_such_article(article_id: str) -> None:
 
 @blp.route("")
 class Articles(MethodView):
+    @blp.doc(operationId="listArticles")
     @blp.arguments(ARTICLE_QUERY, location="query")
-    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
     def get(self, query):
         """List articles
 
@@ -111,8 +111,9 @@ class Articles(MethodView):
 
 @blp.route("/<article_id>", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class Article(MethodView):
+    @blp.doc(operationId="getArticle")
     @blp.arguments(ARTICLE_ARGS, location="query")
-    @blp.response(200, ArticleSchema, example=ARTICLE_EXAMPLE)
+    @blp.response(200, ArticleSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """Get one article
@@ -128,8 +129,9 @@ class Article(MethodView):
 
 @blp.route("/<article_id>/related", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class RelatedItems(MethodView):
+    @blp.doc(operationId="listArticleRelated")
     @blp.arguments(RELATED_QUERY, location="query")
-    @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS, example=RELATED_PAGE_EXAMPLE)
+    @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List an article's related items
@@ -147,8 +149,9 @@ class RelatedItems(MethodView):
 
 @blp.route("/<article_id>/similar", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class SimilarArticles(MethodView):
+    @blp.doc(operationId="listSimilarArticles")
     @blp.arguments(SIMILAR_QUERY, location="query")
-    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List articles like this one
