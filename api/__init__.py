@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import http
 from .cli import seeds_cli
 from .config import Config
+from .content import history
 from .content.build import build_index, check_folder
+from .content.cache import folder_key, store_dir
 from .content.index import ContentIndex
 from .content.memory import release_free_memory
+from .content.search import temporary_folder
 from .operations import logs
 from .operations.reload import Reloader
+from .operations.webhooks import Notifier, version_event
 from .pages.docs import docs_bp
 from .pages.explore import explore_bp
 from .resources import BLUEPRINTS
@@ -43,8 +48,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if proxies := app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    _start_sync(app)
     _start_content(app)
     http.init_app(app, access_log)
+    if notifier := app.extensions["sync"].notifier:
+        notifier.metrics.register(app.extensions["metrics_registry"])
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
@@ -72,6 +80,74 @@ def _start_content(app: Flask) -> None:
         reloader.reload_now(raise_errors=True)
     if app.config["BUILD_IN_BACKGROUND"] or app.config["RELOAD"] != "off":
         reloader.start()
+
+
+@dataclass(frozen=True)
+class SyncSetup:
+    """Where the sync history is, how long it is kept, who is told of new versions."""
+
+    store_dir: Path
+    retention: history.Retention
+    history: history.History
+    notifier: Notifier | None
+    public_url: str
+
+
+def _start_sync(app: Flask) -> None:
+    """The sync history's folder: the content store's (``CACHE_DIR``), or without a
+    cache a temporary folder of this process, made now so that forked workers share it
+    (tokens then last as long as the process). Webhooks, if configured."""
+    config = app.config
+    root = Path(config["CONTENT_DIR"])
+    if config["CACHE_DIR"]:
+        folder = store_dir(Path(config["CACHE_DIR"]), root)
+    else:
+        folder = temporary_folder() / f"sync-{folder_key(root)}"
+    retention = history.Retention(
+        versions=int(config["SYNC_RETENTION_VERSIONS"]), days=float(config["SYNC_RETENTION_DAYS"])
+    )
+    urls = config["WEBHOOKS"]
+    if isinstance(urls, str):
+        urls = urls.replace(",", " ").split()
+    notifier = None
+    if urls:
+        if not config["WEBHOOK_SECRET"]:
+            raise ValueError("NEWS_API_WEBHOOKS needs NEWS_API_WEBHOOK_SECRET (whsec_...)")
+        notifier = Notifier(
+            urls,
+            config["WEBHOOK_SECRET"],
+            timeout=float(config["WEBHOOK_TIMEOUT"]),
+            backoff=float(config["WEBHOOK_BACKOFF"]),
+            retry_seconds=float(config["WEBHOOK_RETRY_SECONDS"]),
+        )
+    app.extensions["sync"] = SyncSetup(
+        folder,
+        retention,
+        history.History(folder, retention),
+        notifier,
+        str(config["PUBLIC_URL"]).rstrip("/"),
+    )
+
+
+def record_version(app: Flask, index: ContentIndex) -> history.Recorded | None:
+    """Record a newly built index in the sync history, then queue its webhook event (in
+    the process that built it; delivery never waits). A history that cannot be written
+    costs /sync, not the reload: logged."""
+    sync: SyncSetup = app.extensions["sync"]
+    try:
+        recorded = history.record(sync.store_dir, index, sync.retention)
+    except Exception:
+        log.exception("cannot record version %s in the sync history", index.version)
+        return None
+    if recorded is None or recorded.previous_seq is None:
+        return recorded
+    changed = recorded.created or recorded.updated or recorded.deleted
+    if sync.notifier is not None and changed:
+        from .resources.sync_tokens import SyncToken, encode
+
+        token = encode(SyncToken(recorded.store_id, recorded.previous_seq))
+        sync.notifier.send(version_event(recorded, f"{sync.public_url}/sync?token={token}"))
+    return recorded
 
 
 def load_index(app: Flask) -> ContentIndex:
@@ -108,4 +184,5 @@ def load_index(app: Flask) -> ContentIndex:
         index.version,
         extra={"fields": fields},
     )
+    record_version(app, index)
     return index

@@ -64,14 +64,25 @@ def index_fingerprint() -> str:
     return _fingerprint([*ROOT.glob("api/content/*.py"), *ROOT.glob("schemas/*.py")])
 
 
+def folder_key(content_root: Path) -> str:
+    """Names everything cached for one content folder (its resolved path, hashed)."""
+    return hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
+
+
+def store_dir(cache_dir: Path, content_root: Path) -> Path:
+    """The content store of ``content_root``: the folder under ``cache_dir`` that holds
+    what outlives one index of it (the sync history, ``api.content.history``)."""
+    return cache_dir / folder_key(content_root)
+
+
 class BuildCache:
     """One pickle file per content folder under ``cache_dir``."""
 
     def __init__(self, cache_dir: Path, content_root: Path) -> None:
-        folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
-        self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
-        self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
-        self.folder_key = folder_key
+        key = folder_key(content_root)
+        self.path = cache_dir / f"files-{key}.pickle"  # each file's record
+        self.index_path = cache_dir / f"index-{key}.pickle"  # the last whole index
+        self.folder_key = key
         self.cache_dir = cache_dir
         self.fingerprint = records_fingerprint()
 

@@ -123,6 +123,10 @@ class ContentIndex:
         records.sort(key=lambda r: r.id)
         self._position = {r.id: i for i, r in enumerate(records)}
         self._ids = list(self._position)
+        # Each article's file mtime (ns), when the build scanned it: orders the changes
+        # of one version in the sync history (api.content.history).
+        keys = getattr(content, "keys", None) or {}
+        self._mtimes = np.array([keys.get(r.path, (0, 0))[1] for r in records], np.int64)
         self._build_blob(records)
         postings = _all_postings(records)
         published_ts = _published_ts(records)
@@ -258,6 +262,15 @@ class ContentIndex:
         first, last = self._related_ptr[i], self._related_ptr[i + 1]
         bounds = self._related_bounds[first:last][start:stop].tolist()
         return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
+
+    def ids_and_digests(self) -> tuple[list[str], np.ndarray]:
+        """Every article id, in position (id) order, and the digest of each article's
+        JSON as served (uint64, the ETag's): what the sync history diffs versions by."""
+        return self._ids, self._digests
+
+    def mtimes(self) -> np.ndarray:
+        """Each article's file mtime in ns (int64, position order; 0 where unknown)."""
+        return self._mtimes
 
     def article_id(self, position: int) -> str:
         return self._ids[position]
