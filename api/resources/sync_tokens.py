@@ -86,6 +86,8 @@ def decode(text: str) -> Token:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedToken("Not base64url.") from exc
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != text:
+        raise MalformedToken("Not base64url as this API writes it.")  # e.g. spare bits set
     payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
     if len(payload) < _HEAD.size or mac != _mac(payload):
         raise MalformedToken("Not a token this API made.")
