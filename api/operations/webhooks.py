@@ -103,11 +103,13 @@ class Notifier:
         self._lock = threading.Lock()
 
     def send(self, event: dict) -> list[Delivery]:
-        """Queue ``event`` for every URL, and return at once (one delivery id per URL)."""
+        """Queue ``event`` for every URL, and return at once. The event has one id (its
+        ``webhook-id``), the same for every URL and every retry."""
         body = orjson.dumps(event)
+        message_id = f"msg_{secrets.token_hex(12)}"
         deliveries = []
         for url in self.urls:
-            delivery = Delivery(url, f"msg_{secrets.token_hex(12)}", body)
+            delivery = Delivery(url, message_id, body)
             self._queue(url).put(delivery)
             deliveries.append(delivery)
         return deliveries
