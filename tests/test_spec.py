@@ -65,7 +65,7 @@ def test_real_responses_match_the_spec(client, spec, query):
     checked = 0
     for path, item in spec["paths"].items():
         url = re.sub(r"\{\w+\}", lambda m: PATH_IDS[m.group(0)], path)
-        is_list = "pageSize" in {p["name"] for p in item["get"].get("parameters", [])}
+        is_list = "page" in {p["name"] for p in item["get"].get("parameters", [])}
         response = client.get(url + (query if is_list else REQUIRED_ARGS.get(url, "")))
         assert response.status_code == 200, (url, response.data)
         ((mimetype, ok),) = item["get"]["responses"]["200"]["content"].items()

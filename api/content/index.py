@@ -134,6 +134,10 @@ class ContentIndex:
         )
         records.sort(key=lambda r: r.id)
         self.ids = IdTable.of([r.id for r in records])
+        # Each article's file mtime (ns), when the build scanned it: orders the changes
+        # of one version in the sync history (api.content.history).
+        keys = getattr(content, "keys", None) or {}
+        self._mtimes = np.array([keys.get(r.path, (0, 0))[1] for r in records], np.int64)
         self._build_blob(records)
         postings = _all_postings(records)
         published_ts = _published_ts(records)
@@ -316,8 +320,13 @@ class ContentIndex:
         return None if i is None else self._digests[i].tobytes()
 
     def ids_and_digests(self) -> tuple[IdTable, np.ndarray]:
-        """Every article's id and the digest of its JSON (uint64), in position order."""
+        """Every article id, in position (id) order, and the digest of each article's
+        JSON as served (uint64, the ETag's): what the sync history diffs versions by."""
         return self.ids, self._digests
+
+    def mtimes(self) -> np.ndarray:
+        """Each article's file mtime in ns (int64, position order; 0 where unknown)."""
+        return self._mtimes
 
     def related_json(self, article_id: str, start: int, stop: int) -> tuple[bytes, int] | None:
         """A page of an article's related items as a JSON array, and how many it has."""
@@ -475,7 +484,9 @@ class IdTable:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def __getitem__(self, position: int) -> str:
+    def __getitem__(self, position: int | slice) -> str | list[str]:
+        if isinstance(position, slice):
+            return [key.decode() for key in self.keys[position].tolist()]
         return self.keys[position].decode()
 
     def __iter__(self):

@@ -63,6 +63,8 @@ class _Validators:
         content = None
         if req.endpoint == "articles.Article" and req.view_args:
             content = index.article_digest(req.view_args["article_id"])
+        elif req.blueprint == "sync":  # also depends on the history (api.resources.sync)
+            content = current_app.extensions["sync"].history.tag(index)
         query = sorted(req.args.items(multi=True))
         key = repr((content or index.version, req.scheme, req.host, req.path, query))
         salt = current_app.extensions["etag_salt"]

@@ -35,7 +35,9 @@ EXAMPLE_BASE = "https://api.example.com"
 EXAMPLE_VERSION = "3f1c2a9be04d7d21"
 EXAMPLE_BUILT_AT = dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC)
 # Operations whose examples are fixed in their decorators.
-FIXED_EXAMPLES = frozenset({"health"})
+FIXED_EXAMPLES = frozenset({"health", "sync"})
+# A deleted article's id in the /sync example.
+DELETED_EXAMPLE_ID = "001_8d1e0c7f2b6a4e13"
 # The settings the views read: examples are rendered once per process for each set.
 SETTINGS = ("API_TITLE", "API_VERSION", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE")
 
@@ -145,6 +147,25 @@ def _fill(app: Flask, api: Api) -> None:
     for path, example in _CACHE[key].items():
         ((content,),) = [paths[path]["get"]["responses"]["200"]["content"].values()]
         content["example"] = example
+    if "/sync" in paths:
+        ((content,),) = [paths["/sync"]["get"]["responses"]["200"]["content"].values()]
+        content["example"] = _sync_example(example_index())
+
+
+def _sync_example(index: ContentIndex) -> dict[str, Any]:
+    """A delta page: an article created (its JSON as /articles/{id} answers), one deleted."""
+    from schemas.sync_examples import SYNC_TOKEN_EXAMPLE
+
+    first = index.article_id(0)
+    return {
+        "items": [
+            {"kind": "created", "id": first, "article": orjson.loads(index.article_json(first))},
+            {"kind": "deleted", "id": DELETED_EXAMPLE_ID},
+        ],
+        "nextPageUrl": None,
+        "nextSyncUrl": f"{EXAMPLE_BASE}/sync?token={SYNC_TOKEN_EXAMPLE}",
+        "version": EXAMPLE_VERSION,
+    }
 
 
 # Rendered examples by paths and settings: apps made alike (the tests make hundreds)
