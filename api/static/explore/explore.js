@@ -258,7 +258,7 @@ function topicChips(topics) {
 
 /** Images live on the publishers' sites (https only: the CSP allows img-src https:). */
 function showImage(img, src) {
-  img.addEventListener("error", () => img.remove());
+  img.addEventListener("error", () => { img.hidden = true; });
   img.src = src;
   img.hidden = false;
 }
