@@ -15,8 +15,9 @@
 // Safety: no inline script or event handler anywhere (the page's Content-Security-Policy
 // allows none). Text from the API goes in as text; only the search highlights (escaped
 // HTML with <mark>) and `bodyHtml` (sanitized by the API) go in as HTML.
-// State: everything a view needs is in the page's address (?q=…&topic=…&page=2,
-// ?article=…); links carry it, history.pushState keeps it, back and forward restore it.
+// State: everything a view needs is in the page's address (?q=…&topic=…&page=2, and
+// &article=… for an article opened from that list); links carry it, history.pushState
+// keeps it, back and forward restore it, a shared link shows the same view.
 "use strict";
 
 const PAGE_SIZE = 10;
@@ -215,7 +216,7 @@ function card(item) {
   const link = node.querySelector(".link");
   if (typeof highlight.title === "string") link.innerHTML = highlight.title;
   else link.textContent = item.title;
-  link.href = addressFor({ article: item.id });
+  link.href = addressFor({ ...state, article: item.id });
 
   const excerpt = node.querySelector(".excerpt");
   if (typeof highlight.excerpt === "string") excerpt.innerHTML = highlight.excerpt;
@@ -347,7 +348,7 @@ function linkItems(items, none) {
     const link = document.createElement("a");
     link.textContent = item.title;
     if (item.id) {
-      link.href = addressFor({ article: item.id });
+      link.href = addressFor({ ...state, article: item.id });
       link.className = "app-link";
     } else if (httpUrl(item.webUrl)) {
       link.href = httpUrl(item.webUrl);
