@@ -42,5 +42,8 @@ openapi: $(BIN)/.installed  ## regenerate openapi.yaml from the app
 bench: $(BIN)/.installed  ## the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py
 
+screenshots: $(DEMO_DIR)  ## docs/screenshots/*.png of /explore over the demo corpus
+	$(BIN)/python tests/screenshots.py "$(DEMO_DIR)" docs/screenshots
+
 clean:
 	rm -rf $(VENV)

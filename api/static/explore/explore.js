@@ -353,6 +353,7 @@ function linkItems(items, none) {
     } else if (httpUrl(item.webUrl)) {
       link.href = httpUrl(item.webUrl);
       link.rel = "noopener noreferrer";
+      link.className = "external"; // elsewhere on the web: marked ↗ by the stylesheet
     }
     const entry = document.createElement("li");
     entry.dataset.id = item.id || "";
