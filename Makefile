@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 serve: $(BIN)/.installed  ## serve ./seeds on http://127.0.0.1:8000
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/python -m api.operations.server
 
 demo: $(DEMO_DIR)  ## generate a demo corpus (once) and serve it as `make serve` does
 	$(MAKE) serve NEWS_API_CONTENT_DIR="$(abspath $(DEMO_DIR))"

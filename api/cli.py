@@ -1,4 +1,5 @@
-"""``flask seeds check [DIR]``: the load report of a content folder, without serving it.
+"""``flask seeds check [DIR]``: the load report of a content folder, without serving it;
+``flask seeds build [DIR]``: its index artifact, as the server builds it;
 ``flask seeds generate --count N DIR``: a synthetic corpus (the demo's and the benchmark's)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask.cli import AppGroup
 from .content import generate as generator
 from .content.build import ContentFolderError, build_index
 
-seeds_cli = AppGroup("seeds", help="Check content folders, or generate one.")
+seeds_cli = AppGroup("seeds", help="Check and build content folders, or generate one.")
 
 
 @seeds_cli.command("check")
@@ -37,6 +38,28 @@ def check(folder: Path | None) -> None:
     )
     if index.skipped:
         raise SystemExit(1)
+
+
+@seeds_cli.command("build")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def build(folder: Path | None) -> None:
+    """Build (or reuse) the index artifact of FOLDER (default: the app's CONTENT_DIR) in
+    the cache folder, make it the one to serve, and print its version.
+
+    The server's builder runs the same code; a server started afterwards on FOLDER maps
+    this artifact at once. Exits 2 when the folder is missing.
+    """
+    from .operations.builder import build as build_artifact
+
+    config = {**current_app.config}
+    if folder is not None:
+        config["CONTENT_DIR"] = str(folder)
+    try:
+        index = build_artifact(config)
+    except ContentFolderError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(index.version)
 
 
 @seeds_cli.command("generate")

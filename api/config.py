@@ -15,10 +15,15 @@ class Config:
     # Processes that parse seed files at build time; 0: one per core.
     BUILD_WORKERS = 0
     # Build the first index in the background: the server answers at once (/readyz and
-    # content routes 503 until it is ready). gunicorn.conf.py turns this on.
+    # content routes 503 until it is ready).
     BUILD_IN_BACKGROUND = False
+    # Serve the artifact the store's CURRENT names and follow it, building nothing (the
+    # real server's workers: `make serve` sets it; its launcher builds). Seconds between
+    # two looks at CURRENT.
+    FOLLOW = False
+    FOLLOW_INTERVAL = 0.2
     # Live reload of the content folder: "watch" (inotify, polling where unavailable),
-    # "poll" or "off". Off for the in-process app; gunicorn.conf.py defaults it to "watch".
+    # "poll" or "off". Off for the in-process app; the server's launcher defaults it to "watch".
     RELOAD = "off"
     # Seconds the folder must stay quiet before a reload: a burst of writes is one reload.
     RELOAD_DELAY = 1.0
@@ -36,7 +41,7 @@ class Config:
     COMPRESS_ALGORITHM = ["zstd", "br", "gzip"]
     COMPRESS_MIN_SIZE = 500
     # Operations (README, "Operations"). Logs: "json" (one object per line) or "text";
-    # the level of the app's loggers (gunicorn's too); where access lines go: "" with
+    # the level of the app's loggers (granian's too); where access lines go: "" with
     # the other logs (stderr), "-" stdout, or a file.
     LOG_FORMAT = "json"
     LOG_LEVEL = "info"

@@ -4,16 +4,25 @@ last build attempt did.
 Live reload (:mod:`api.operations.reload`) swaps in a new index with one assignment; a request
 takes the index once (:func:`current_index`) and keeps it, so it never mixes two
 versions and never sees one half-built.
+
+A serving process of the real server builds nothing: it *follows* the artifact store
+(:meth:`ContentStore.follow`), mapping whichever version ``CURRENT`` names as soon as
+it changes (the builder, :mod:`api.operations.builder`, writes it).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g
 from werkzeug.exceptions import ServiceUnavailable
 
+from .content.artifact import ArtifactStore
 from .content.index import ContentIndex
+
+log = logging.getLogger(__name__)
 
 VERSION_HEADER = "X-Content-Version"
 # Seconds a client is told to wait while the first index is being built.
@@ -38,6 +47,54 @@ class ContentStore:
     def __init__(self, index: ContentIndex | None = None) -> None:
         self.index: ContentIndex | None = index
         self.last_load: LoadResult | None = None
+        self._following: threading.Event | None = None
+
+    def follow(self, artifacts: ArtifactStore, interval: float) -> None:
+        """Serve whichever version ``artifacts``' ``CURRENT`` names: map it now if there
+        is one, then look every ``interval`` seconds (one ``stat``) in a thread and swap
+        in the next one when it changes. The old index goes when its last request ends."""
+        stamp = self._follow_step(artifacts, None)
+        status = self._follow_status(artifacts, None)
+        self._following = stop = threading.Event()
+
+        def run() -> None:
+            nonlocal stamp, status
+            while not stop.wait(interval):
+                try:
+                    stamp = self._follow_step(artifacts, stamp)
+                    status = self._follow_status(artifacts, status)
+                except Exception:  # never let the thread die
+                    log.exception("following %s", artifacts.dir)
+
+        threading.Thread(target=run, name="content-follower", daemon=True).start()
+
+    def _follow_step(self, artifacts: ArtifactStore, seen: tuple | None) -> tuple | None:
+        stamp = artifacts.current_stamp()
+        if stamp is None or stamp == seen:
+            return seen
+        version = artifacts.current_version()
+        if version is None or (self.index is not None and self.index.version == version):
+            return stamp
+        try:
+            index = artifacts.open(version)
+        except Exception as exc:  # e.g. pruned meanwhile, or another format: next time
+            log.warning("cannot map version %s of %s: %s", version, artifacts.dir, exc)
+            return seen
+        current, self.index = self.index, index  # the swap: one assignment
+        if current is not None:
+            log.info("reloaded: version %s replaces %s", index.version, current.version)
+        return stamp
+
+    def _follow_status(self, artifacts: ArtifactStore, seen: tuple | None) -> tuple | None:
+        """The builder's last attempt (for /metrics), when its status file changes."""
+        stamp = artifacts.status_stamp()
+        if stamp is not None and stamp != seen and (status := artifacts.read_status()):
+            self.last_load = LoadResult(**status)
+        return stamp
+
+    def stop_following(self) -> None:
+        if self._following is not None:
+            self._following.set()
 
 
 class ContentNotReady(ServiceUnavailable):

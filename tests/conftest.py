@@ -77,9 +77,10 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 
 @pytest.fixture
 def server(corpus, tmp_path):
-    """Gunicorn started as `make serve` starts it, serving ``corpus`` on a free loopback
-    port; yields its ``base`` URL, ``port``, ``access_log`` path (JSON lines), ``log``
-    path (everything else it wrote), its process ``proc`` and the master's ``pid``.
+    """The server started as `make serve` starts it (the launcher, granian and its
+    workers), serving ``corpus`` on a free loopback port; yields its ``base`` URL,
+    ``port``, ``access_log`` path (JSON lines), ``log`` path (everything else it wrote),
+    its process ``proc`` and the launcher's ``pid``.
     ``NEWS_API_*`` variables set before it starts (monkeypatch.setenv) reach it."""
     port = free_port()
     env = {
@@ -90,10 +91,10 @@ def server(corpus, tmp_path):
         "NEWS_API_ACCESS_LOG": str(tmp_path / "access.log"),
     }
     log = (tmp_path / "server.log").open("w")
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+    cmd = [sys.executable, "-m", "api.operations.server"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(f"{base}/topics", timeout=1).close()

@@ -12,6 +12,7 @@ import pytest
 from helpers import article_fields, write_corpus, write_seed
 
 from api.content import build
+from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index, read_folder
 from api.content.cache import BuildCache
 from api.content.index import ArticleFilter, ContentIndex
@@ -77,12 +78,18 @@ def test_a_change_rereads_only_changed_files(tmp_path, corpus):
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a pickle", pickle.dumps(("other", {"a00.md": 1}))])
-def test_a_damaged_cache_is_ignored(tmp_path, corpus, damage):
+@pytest.mark.parametrize("part", [MANIFEST, "state.pickle", "arrays.bin"])
+def test_a_damaged_cache_is_ignored(tmp_path, corpus, damage, part):
+    """The per-file cache and any part of the artifact (adapted: the cache used to be one
+    pickle of the whole index)."""
     cache_dir = tmp_path / "cache"
     expected, _ = build_index(corpus, cache_dir=cache_dir)
-    cache = BuildCache(cache_dir, corpus)
-    cache.path.write_bytes(damage)
-    cache.index_path.write_bytes(damage)
+    store = ArtifactStore.for_folder(cache_dir, corpus)
+    BuildCache(store.dir).path.write_bytes(damage)
+    BuildCache._memory.clear()  # as a new process: only the damaged files
+    (store.versions / expected.version / part).write_bytes(damage)
+    del expected
+    expected, _ = build_index(corpus)  # the same content, without a cache
     rebuilt, report = build_index(corpus, cache_dir=cache_dir)
     assert (report.parsed, report.from_cache) == (30, False)
     assert [rebuilt.article_json(f"a{i:02d}") for i in range(30)] == [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import article_fields, write_corpus, write_seed
 
-import api
+import api.app
 import api.operations.reload
 from api.operations.reload import Reloader
 from api.store import ContentStore, LoadResult
@@ -86,7 +86,7 @@ def test_a_build_that_raises_keeps_the_old_index(app, corpus, monkeypatch):
     def broken(_app):
         raise MemoryError("no room for a new index")
 
-    monkeypatch.setattr(api, "load_index", broken)
+    monkeypatch.setattr(api.app, "load_index", broken)
     write_seed(corpus, "new.md", **article_fields(30))
     store = app.extensions["content"]
     old = store.index
@@ -127,33 +127,6 @@ def test_a_burst_of_requests_is_one_rebuild(corpus):
         reloader.stop()
 
 
-def test_a_staged_index_waits_for_swap_pending(corpus):
-    """How the gunicorn master uses it: build, stage, hand over; swap when told."""
-    built, handed = [], []
-    reloader = counting_reloader(corpus, built)
-    store = reloader.store
-    reloader.reload_now()  # before set_hand_over: swapped in at once
-    first = store.index
-    reloader.set_hand_over(handed.append)
-
-    write_seed(corpus, "new.md", **article_fields(30))
-    result = reloader.reload_now()
-    assert store.index is first and handed == [reloader.pending]
-    assert reloader.pending.version == result.version == store.last_load.version
-    assert reloader.reload_now() is None  # compared with the staged version: nothing to do
-    assert reloader.swap_pending() == (True, handed[0]) and store.index is handed[0]
-    assert reloader.pending is None and reloader.swap_pending() == (False, None)
-
-    (corpus / "new.md").unlink()  # on_reload's own rebuild swaps at once, never stages
-    assert reloader.reload_if_idle().ok
-    assert len(store.index) == 30 and reloader.pending is None and len(handed) == 1
-
-    corpus.rename(corpus.with_name("gone"))  # a failure is handed over too, with None
-    assert not reloader.reload_now().ok
-    assert handed[-1] is None and reloader.swap_pending() == (True, None)
-    assert len(store.index) == 30 and not store.last_load.ok
-
-
 @pytest.mark.parametrize("mode", ["watch", "poll"])
 def test_the_watcher_reloads_on_add_change_and_remove(reloading, corpus, mode):
     app = reloading(corpus, RELOAD=mode, RELOAD_DELAY=0.1)
@@ -189,13 +162,13 @@ def test_reading_files_does_not_wake_the_watcher(reloading, corpus):
 
 def test_the_first_build_can_run_in_the_background(make_app, corpus, monkeypatch):
     release = threading.Event()
-    real_load_index = api.load_index
+    real_load_index = api.app.load_index
 
     def gated(app):
         assert release.wait(WAIT)
         return real_load_index(app)
 
-    monkeypatch.setattr(api, "load_index", gated)
+    monkeypatch.setattr(api.app, "load_index", gated)
     app = make_app(corpus, BUILD_IN_BACKGROUND=True)
     try:
         client = app.test_client()
@@ -262,36 +235,3 @@ def test_a_replaced_folder_is_watched_again(reloading, tmp_path, monkeypatch, ho
     wait_for(lambda: len(store.index) == 7, "the new folder")
     write_seed(content, "later.md", **article_fields(50))
     wait_for(lambda: len(store.index) == 8, "a change in the new folder")
-
-
-def test_a_hup_during_a_build_asks_for_another_build(corpus):
-    """gunicorn's on_reload must not wait for a running build, nor miss a change made
-    during it: the reloader builds once more afterwards."""
-    from api.content.build import build_index
-
-    release, scanned, builds = threading.Event(), threading.Event(), []
-
-    def slow_build():
-        builds.append(len(builds))
-        index = build_index(corpus)[0]  # what the folder holds now...
-        scanned.set()
-        assert release.wait(WAIT)  # ...is what it serves, however long this takes
-        return index
-
-    reloader = Reloader(ContentStore(), slow_build, corpus, mode="off", delay=0.05)
-    reloader.start()  # no index yet: the first build starts at once, and waits
-    try:
-        assert scanned.wait(WAIT)  # the first build has read the folder, and waits
-        write_seed(corpus, "during.md", **article_fields(30))
-        started = time.monotonic()
-        assert reloader.reload_if_idle() is None
-        assert time.monotonic() - started < 1
-        release.set()
-        wait_for(
-            lambda: reloader.store.index is not None and len(reloader.store.index) == 31,
-            "the build after the HUP",
-        )
-        assert len(builds) == 2
-    finally:
-        release.set()
-        reloader.stop()

@@ -1,4 +1,4 @@
-"""Live reload under the real server (gunicorn, 2 workers, as `make serve` runs it): the
+"""Live reload under the real server (granian, 2 workers, as `make serve` runs it): the
 content folder changes while requests keep coming; none fails, the new content appears,
 and afterwards every worker serves the same new version."""
 
@@ -81,7 +81,7 @@ def fetch(address: str, url: str) -> tuple[int, dict, bytes]:
     try:
         connection.request("GET", url)
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
 

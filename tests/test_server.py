@@ -1,4 +1,4 @@
-"""The real server, started as `make serve` starts it (gunicorn with gunicorn.conf.py)."""
+"""The real server, started as `make serve` starts it (the launcher, granian and its workers)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 def get(url: str) -> tuple[int, dict, dict]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, dict(response.headers), json.load(response)
+            return response.status, response.headers, json.load(response)
     except urllib.error.HTTPError as error:
         with error:
-            return error.code, dict(error.headers), json.load(error)
+            return error.code, error.headers, json.load(error)
 
 
 def test_real_server_serves_lists_items_and_problems(server):

@@ -1,18 +1,23 @@
-"""Build the index of a content folder: from the build cache when nothing changed, else
-by reading the changed files (in parallel) and assembling a new index."""
+"""Build the index of a content folder as an artifact (:mod:`.artifact`): the existing
+one when nothing changed, else by reading the changed files (in parallel) and writing
+the next version."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .artifact import ArtifactStore
 from .cache import BuildCache, Entries, Key, index_fingerprint
 from .index import ContentIndex
 from .seeds import ArticleRecord, Skipped, read_article, scan_content_files
+
+log = logging.getLogger(__name__)
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2_000
@@ -46,26 +51,54 @@ class BuildReport:
 
 
 def build_index(
-    root: Path, *, cache_dir: Path | None = None, workers: int | None = None
+    root: Path,
+    *,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    make_current: bool = True,
+    background_cache_write: bool = False,
 ) -> tuple[ContentIndex, BuildReport]:
-    """The index of ``root``, and how it was built.
+    """The index of ``root``, mapped from its artifact, and how it was built; the
+    store's ``CURRENT`` then names it (unless not ``make_current``). The per-file cache
+    is written after the artifact (``background_cache_write``: in a thread; the builder
+    of a server does, it keeps the records in memory anyway).
 
-    With a cache: when no file changed since the last build, the last index itself is
-    loaded; otherwise unchanged files come from the per-file cache and only the others
-    are parsed.
+    With a cache folder: when the artifact of this content exists it is mapped as it is;
+    otherwise unchanged files come from the per-file cache and only the others are
+    parsed. Without one, a temporary store of this process holds the artifact.
     """
     started = time.perf_counter()
-    cache = BuildCache(cache_dir, root) if cache_dir else None
+    store = ArtifactStore.for_folder(cache_dir, root)
     keys = scan_folder(root)
     version = _version(keys)
-    if cache is not None and (index := cache.load_index(version)) is not None:
-        return index, BuildReport(len(keys), 0, True, time.perf_counter() - started)
-    content = read_folder(root, keys=keys, cache=cache, workers=workers)
-    index = ContentIndex(content, cache.search_path(version) if cache else None)
-    if cache is not None:
-        cache.save_index(index)
-    report = BuildReport(content.files, content.parsed, False, time.perf_counter() - started)
+    with store.build_lock():
+        index = _open_existing(store, version)
+        if index is not None:
+            report = BuildReport(len(keys), 0, True, time.perf_counter() - started)
+        else:
+            cache = BuildCache(store.dir) if cache_dir else None
+            content = read_folder(root, keys=keys, cache=cache, workers=workers)
+            index = store.write(content)
+            if cache is not None:
+                cache.flush(background=background_cache_write)
+            report = BuildReport(
+                content.files, content.parsed, False, time.perf_counter() - started
+            )
+        if make_current:
+            store.set_current(version)
+    store.prune()
     return index, report
+
+
+def _open_existing(store: ArtifactStore, version: str) -> ContentIndex | None:
+    """The artifact of ``version`` if there is a sound one (a damaged one is rebuilt)."""
+    if not store.has(version):
+        return None
+    try:
+        return store.open(version)
+    except Exception as exc:  # a damaged artifact is never trusted
+        log.warning("rebuilding the damaged artifact of version %s: %s", version, exc)
+        return None
 
 
 def scan_folder(root: Path) -> dict[str, Key]:
@@ -104,7 +137,7 @@ def read_folder(
     for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1):
         entries[rel] = (keys[rel], result)
     if cache is not None and (to_read or len(cached) != len(entries)):
-        cache.save(entries)
+        cache.remember(entries)  # written by build_index, once the artifact is
 
     records, skipped = [], []
     for rel in keys:

@@ -1,10 +1,10 @@
-"""The build cache: the last whole index, and each file's :class:`ArticleRecord`.
+"""The build cache: each file's :class:`ArticleRecord`, kept in the content folder's
+store (:mod:`.artifact`), which also holds the built indexes themselves.
 
-A restart with unchanged content loads the last index as it was. Otherwise each file's
-record is keyed on its path, size and mtime: a changed file is read again, a removed
-one dropped, and only the index is assembled anew. The cache
-lives outside the content folder (which is never written to); a damaged or foreign
-cache is ignored and rebuilt, never trusted.
+Each file's record is keyed on its path, size and mtime: a changed file is read again,
+a removed one dropped, and only the index is assembled anew. The cache lives outside
+the content folder (which is never written to); a damaged or foreign cache is ignored
+and rebuilt, never trusted.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import logging
 import os
 import pickle
 import tempfile
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 from .seeds import ArticleRecord, Skipped
-
-if TYPE_CHECKING:
-    from .index import ContentIndex
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +63,22 @@ def index_fingerprint() -> str:
 
 
 class BuildCache:
-    """One pickle file per content folder under ``cache_dir``."""
+    """One pickle file in the content folder's store, and a copy in this process's memory
+    (the builder is long-lived: a reload reads neither the file nor the unchanged
+    content files again). The file is written in the background, after the artifact."""
 
-    def __init__(self, cache_dir: Path, content_root: Path) -> None:
-        folder_key = hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
-        self.path = cache_dir / f"files-{folder_key}.pickle"  # each file's record
-        self.index_path = cache_dir / f"index-{folder_key}.pickle"  # the last whole index
-        self.folder_key = folder_key
-        self.cache_dir = cache_dir
+    _memory: ClassVar[dict[Path, tuple[str, Entries]]] = {}
+    _writing = threading.Lock()
+
+    def __init__(self, store_dir: Path) -> None:
+        self.path = store_dir / "files.pickle"
         self.fingerprint = records_fingerprint()
 
     def load(self) -> Entries:
         """The cached entries, or none if the cache is missing, foreign or damaged."""
+        remembered = self._memory.get(self.path)
+        if remembered is not None and remembered[0] == self.fingerprint:
+            return remembered[1]
         try:
             with self.path.open("rb") as fh:
                 fingerprint, entries = pickle.load(fh)
@@ -89,40 +91,30 @@ class BuildCache:
             return {}
         return entries
 
+    def remember(self, entries: Entries) -> None:
+        """Keep ``entries`` in memory for the next build of this process (see :meth:`flush`)."""
+        self._memory[self.path] = (self.fingerprint, entries)
+
+    def flush(self, *, background: bool = False) -> None:
+        """Write the remembered entries to the file (``background``: in a thread, after
+        the artifact, so that a reload does not wait for it; the newest entries win)."""
+        remembered = self._memory.get(self.path)
+        if remembered is None:
+            return
+
+        def write() -> None:
+            with self._writing:
+                if self._memory.get(self.path) is remembered:  # still the newest
+                    _write(self.path, remembered)
+
+        if background:
+            threading.Thread(target=write, name="build-cache-writer", daemon=True).start()
+        else:
+            write()
+
     def save(self, entries: Entries) -> None:
-        _write(self.path, (self.fingerprint, entries))
-
-    def load_index(self, version: str) -> ContentIndex | None:
-        """The index last built from exactly this content (``version``), if cached."""
-        try:
-            with self.index_path.open("rb") as fh:
-                cached_version, index = pickle.load(fh)
-        except FileNotFoundError:
-            return None
-        except Exception as exc:  # a damaged cache is never trusted
-            log.warning("ignoring build cache %s: %s", self.index_path, exc)
-            return None
-        from .index import ContentIndex
-
-        if cached_version != version or not isinstance(index, ContentIndex):
-            return None
-        if index.version != version or not index.search.exists():
-            return None
-        return index
-
-    def save_index(self, index: ContentIndex) -> None:
-        _write(self.index_path, (index.version, index))
-        self._prune_search_files(keep=index.search.path)
-
-    def search_path(self, version: str) -> Path:
-        """Where the search database of index ``version`` goes (see ``.search``)."""
-        return self.cache_dir / f"search-{self.folder_key}-{version}.sqlite"
-
-    def _prune_search_files(self, keep: Path) -> None:
-        """Remove this folder's older search databases (see ``search.prune``)."""
-        from .search import prune
-
-        prune(self.cache_dir, f"search-{self.folder_key}-*.sqlite", keep)
+        self.remember(entries)
+        self.flush()
 
 
 def _write(path: Path, data: object) -> None:

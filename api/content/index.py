@@ -14,6 +14,12 @@ Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds
 
 An article's position is its rank by id. Nothing here changes once built; new content
 means a new index (``ContentStore`` holds the one in use).
+
+An index is written once, as a folder (:meth:`ContentIndex.save`, the artifact of
+:mod:`.artifact`), and every process that serves it maps that folder
+(:meth:`ContentIndex.open`): the blob and every numpy array are views of memory-mapped
+files, shared through the page cache by every worker and every server on the machine.
+Only small things (providers, topics, facet names) are copied into each process.
 """
 
 from __future__ import annotations
@@ -23,7 +29,11 @@ import datetime as dt
 import functools
 import hashlib
 import math
+import mmap
+import os
+import pickle
 import re
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -116,13 +126,11 @@ class ContentIndex:
         """``search_path``: where to write the search database (default: a temporary
         folder removed at exit)."""
         self.version = content.version
-        self.built_at = dt.datetime.now(dt.UTC)
-        self.last_modified = http_date(self.built_at)  # as the Last-Modified header says it
+        self.built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         records, duplicates = _unique(content.records)
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
         records.sort(key=lambda r: r.id)
-        self._position = {r.id: i for i, r in enumerate(records)}
-        self._ids = list(self._position)
+        self.ids = IdTable.of([r.id for r in records])
         self._build_blob(records)
         postings = _all_postings(records)
         published_ts = _published_ts(records)
@@ -148,7 +156,7 @@ class ContentIndex:
         self.facets = FacetTable(records, published_ts)
         self._topic_positions = postings["topics"]
         self._provider_positions = postings["providers"]
-        self.suggester = Suggester(self.facets, self.search, self._ids)
+        self.suggester = Suggester(self.facets, self.search, self.ids)
 
     # -- building ---------------------------------------------------------
 
@@ -234,25 +242,83 @@ class ContentIndex:
 
     # -- reading ----------------------------------------------------------
 
+    # -- the artifact: writing and mapping --------------------------------------------
+
+    # What is not pickled: the blob (a file of its own, mapped), the search index (a
+    # folder of its own, opened) and what is made from them when opened.
+    _NOT_PICKLED = ("_blob", "search", "suggester", "_mapped")
+
+    def save(self, folder: Path) -> None:
+        """Write this index into ``folder`` (its search index is already there: see
+        :mod:`.artifact`): the blob as it is, every numpy array into one file of aligned
+        buffers, the rest (small) as a pickle that refers to those buffers."""
+        (folder / BLOB_FILE).write_bytes(self._blob)
+        state = {k: v for k, v in self.__dict__.items() if k not in self._NOT_PICKLED}
+        buffers: list[pickle.PickleBuffer] = []
+        data = pickle.dumps(state, protocol=5, buffer_callback=buffers.append)
+        offsets = []
+        with (folder / ARRAYS_FILE).open("wb") as fh:
+            for buffer in buffers:
+                raw = buffer.raw()
+                fh.write(b"\0" * (-fh.tell() % ALIGN))
+                offsets.append((fh.tell(), raw.nbytes))
+                fh.write(raw)
+        (folder / STATE_FILE).write_bytes(pickle.dumps((offsets, data), protocol=5))
+
+    @classmethod
+    def open(cls, folder: Path) -> ContentIndex:
+        """Map the index saved in ``folder``: no array is copied, the blob is read from
+        the page cache as responses need it. Costs milliseconds, whatever the size."""
+        self = cls.__new__(cls)
+        offsets, data = pickle.loads((folder / STATE_FILE).read_bytes())
+        arrays = _map(folder / ARRAYS_FILE)
+        view = memoryview(arrays) if arrays is not None else memoryview(b"")
+        buffers = [view[start : start + size] for start, size in offsets]
+        self.__dict__.update(pickle.loads(data, buffers=buffers))
+        blob = _map(folder / BLOB_FILE)
+        self._blob = blob if blob is not None else b""
+        self._mapped = (arrays, blob)  # kept open while the index lives
+        self.search = SearchIndex.open(folder / SEARCH_FOLDER)
+        self.suggester = Suggester(self.facets, self.search, self.ids)
+        return self
+
+    def hold(self, fd: int) -> None:
+        """Keep ``fd`` (a shared lock on this index's artifact) open while it lives."""
+        weakref.finalize(self, os.close, fd)
+
+    def __reduce__(self):
+        raise TypeError("a ContentIndex is saved with save() and mapped with open()")
+
+    # -- reading ----------------------------------------------------------
+
+    @functools.cached_property
+    def last_modified(self) -> str:
+        """``built_at`` as the Last-Modified header says it."""
+        return http_date(self.built_at)
+
     def __len__(self) -> int:
         return len(self._start)
 
     def __contains__(self, article_id: str) -> bool:
-        return article_id in self._position
+        return self.ids.position(article_id) is not None
 
     def article_json(self, article_id: str) -> bytes | None:
         """The whole article (``ArticleSchema``), or None if there is no such id."""
-        i = self._position.get(article_id)
+        i = self.ids.position(article_id)
         return None if i is None else self._blob[self._start[i] : self._end[i]]
 
     def article_digest(self, article_id: str) -> bytes | None:
         """A digest of the article's JSON (for its ETag), or None if there is no such id."""
-        i = self._position.get(article_id)
+        i = self.ids.position(article_id)
         return None if i is None else self._digests[i].tobytes()
+
+    def ids_and_digests(self) -> tuple[IdTable, np.ndarray]:
+        """Every article's id and the digest of its JSON (uint64), in position order."""
+        return self.ids, self._digests
 
     def related_json(self, article_id: str, start: int, stop: int) -> tuple[bytes, int] | None:
         """A page of an article's related items as a JSON array, and how many it has."""
-        i = self._position.get(article_id)
+        i = self.ids.position(article_id)
         if i is None:
             return None
         first, last = self._related_ptr[i], self._related_ptr[i + 1]
@@ -260,7 +326,7 @@ class ContentIndex:
         return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
 
     def article_id(self, position: int) -> str:
-        return self._ids[position]
+        return self.ids[position]
 
     def select(
         self, flt: ArticleFilter, sort: str, search: SearchQuery | None = None
@@ -294,7 +360,7 @@ class ContentIndex:
         provider. Candidates share a topic or are among the 100 best title matches;
         the article itself is never one.
         """
-        i = self._position.get(article_id)
+        i = self.ids.position(article_id)
         if i is None:
             return None
         n = len(self)
@@ -333,9 +399,9 @@ class ContentIndex:
         field = sort.lstrip("-")
         if field == "title":
             summary = self._blob[self._start[position] : self._summary_end[position]] + b"}"
-            return orjson.loads(summary)["title"], self._ids[position]
+            return orjson.loads(summary)["title"], self.ids[position]
         value = float(self._sort_columns[field][position])
-        return (None if np.isnan(value) else value), self._ids[position]
+        return (None if np.isnan(value) else value), self.ids[position]
 
     def rank_after(self, sort: str, key: tuple[float | str | None, str]) -> int:
         """The first place in ``sort`` order after ``key`` (which need not be indexed)."""
@@ -372,6 +438,52 @@ class ContentIndex:
             self._start[positions].tolist(), self._summary_end[positions].tolist(), strict=True
         )
         return b"".join(blob[a:b] + b"}\n" for a, b in bounds)
+
+
+BLOB_FILE = "articles.json.bin"  # every article's JSON, end to end
+ARRAYS_FILE = "arrays.bin"  # every numpy array of the index, aligned
+STATE_FILE = "state.pickle"  # the rest, referring to those arrays
+SEARCH_FOLDER = "search"
+ALIGN = 64
+
+
+def _map(path: Path) -> mmap.mmap | None:
+    """``path`` mapped read-only (None when empty: an empty file cannot be mapped)."""
+    with path.open("rb") as fh:
+        if not os.fstat(fh.fileno()).st_size:
+            return None
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+class IdTable:
+    """Article ids in position order (which is id order), as one fixed-width bytes array:
+    an id's position is a binary search, and the table maps like any array."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+
+    @classmethod
+    def of(cls, ids: list[str]) -> IdTable:
+        """``ids`` must be sorted (as ``str``, which is their UTF-8 bytes' order)."""
+        encoded = [i.encode() for i in ids]
+        width = max(map(len, encoded), default=1)
+        return cls(np.array(encoded, dtype=f"S{width}").reshape(len(encoded)))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, position: int) -> str:
+        return self.keys[position].decode()
+
+    def __iter__(self):
+        return (key.decode() for key in self.keys.tolist())
+
+    def position(self, article_id: str) -> int | None:
+        key = article_id.encode()
+        if not key or len(key) > self.keys.dtype.itemsize or b"\0" in key:
+            return None
+        i = int(np.searchsorted(self.keys, key))
+        return i if i < len(self.keys) and self.keys[i] == key else None
 
 
 class SortedView:

@@ -81,6 +81,13 @@ class SearchIndex:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    @classmethod
+    def open(cls, path: Path) -> SearchIndex:
+        """The database written by :meth:`build` at ``path`` (opened on first use)."""
+        if not path.is_file():
+            raise FileNotFoundError(f"no search index at {path}")
+        return cls(path)
+
     # -- building -----------------------------------------------------------
 
     @classmethod

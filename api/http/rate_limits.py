@@ -3,7 +3,7 @@
 ``RATE_LIMIT`` is one or more limits, e.g. ``100/minute;1000/hour``, shared by all the
 API's routes for one client (the remote address: the client's own when ``PROXY_FIX``
 trusts the proxy's ``X-Forwarded-For``). Counts live in ``RATE_LIMIT_STORAGE``:
-``memory://`` (the default) counts per gunicorn worker, so with N workers a client may
+``memory://`` (the default) counts per worker, so with N workers a client may
 get up to N times the limit; ``redis://host:6379`` (or any storage the ``limits``
 package knows) shares the counts.
 

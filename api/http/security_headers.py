@@ -11,8 +11,8 @@
   allowed because Swagger UI sets them. ``/explore`` shows the articles' images, which
   live on the publishers' sites, so its policy also allows ``https:`` images.
 
-Responses gunicorn itself produces before the app runs (a malformed or over-long request
-line) carry none of this; they are small HTML/text error pages. See README "Security".
+Responses granian itself produces before the app runs (a malformed request, or a head
+over its buffer) carry none of this; they are empty 400/431 answers. See README "Security".
 """
 
 from __future__ import annotations

@@ -134,13 +134,19 @@ def _append_fd(path: str) -> int:
 
 def init_app(app: Flask) -> AccessLog:
     """Set the level of the app's loggers and where their lines go (see module doc)."""
-    fmt = formatter(app.config["LOG_FORMAT"])
-    level = app.config["LOG_LEVEL"]
+    return AccessLog(app, configure(app.config))
+
+
+def configure(config) -> logging.Formatter:
+    """Set the level of the app's loggers and where their lines go (also for the
+    launcher, :mod:`.server`, which has no app); returns the formatter."""
+    fmt = formatter(config["LOG_FORMAT"])
+    level = config["LOG_LEVEL"]
     logging.getLogger("api").setLevel(level if isinstance(level, int) else str(level).upper())
     if not logging.getLogger().handlers:
         for name in ("api", "flask-limiter"):
             _install(logging.getLogger(name), logging.StreamHandler(sys.stderr), fmt)
-    return AccessLog(app, fmt)
+    return fmt
 
 
 def _install(logger: logging.Logger, handler: logging.Handler, fmt) -> None:

@@ -10,8 +10,8 @@ Two kinds:
   reload): articles indexed, files skipped, the content version, and when the last build
   of the index finished, whether it succeeded and how long it took.
 
-Under gunicorn every worker counts in its own files under ``PROMETHEUS_MULTIPROC_DIR``
-(``gunicorn.conf.py`` sets it up) and a scrape, answered by any one worker, adds them up
+Under the real server every worker counts in its own files under ``PROMETHEUS_MULTIPROC_DIR``
+(the launcher, :mod:`.server`, sets it up) and a scrape, answered by any one worker, adds them up
 with a ``MultiProcessCollector``. When a worker exits (live reload replaces them all),
 :func:`merge_dead_worker` folds its files into one per type, so the folder and the work
 of a scrape stay the same size however many workers have come and gone. Without that
@@ -80,7 +80,7 @@ class RequestMetrics:
 class ContentCollector(Collector):
     """The served content's figures, read from the app's store at each scrape.
 
-    Under gunicorn these are the answering worker's (every worker serves the same
+    Under the real server these are the answering worker's (every worker serves the same
     version once a reload has reached it).
     """
 
@@ -151,7 +151,7 @@ def _folder_lock(path: str, *, exclusive: bool) -> Iterator[None]:
 
 def merge_dead_worker(pid: int, path: str | None = None) -> None:
     """Add an exited worker's counters and histograms to the ``*_merged.db`` files and
-    remove its own (gunicorn's ``child_exit`` calls this in the master).
+    remove its own (for a supervisor that replaces workers; granian's replace only failed ones).
 
     A scrape adds up every file, so the totals are the same before and after; the
     folder's lock keeps a scrape from reading the counts twice or not at all meanwhile.

@@ -8,10 +8,9 @@ latest ``MAX_WAIT_FACTOR`` delays after the first change). The build goes throug
 build cache, so only changed files are read again; a folder whose version has not
 changed is not rebuilt at all. A failed build leaves the old index serving.
 
-Under gunicorn this runs in the master only, and a new index is staged rather than
-swapped: ``hand_over`` (set in ``gunicorn.conf.py``) sends the master a ``HUP``, whose
-``on_reload`` hook swaps it in just before gunicorn forks new workers and retires the
-old ones. So every worker of one generation serves the same version. Why: decision 0006.
+Under the real server this runs in the launcher only (:mod:`.builder`): its store
+publishes each new version as the artifact store's ``CURRENT``, which every worker
+follows (decisions 0006, 0018).
 """
 
 from __future__ import annotations
@@ -89,14 +88,6 @@ class Reloader:
         self.root = root
         self.mode = mode
         self.delay = delay
-        # None: a new index is swapped into the store as soon as it is built. Otherwise it
-        # is staged (``pending``) and this is called, in the building thread, after each
-        # build attempt (with None when it failed); the owner swaps it in with
-        # :meth:`swap_pending` when it suits (gunicorn: see 0006). Set with set_hand_over.
-        self.hand_over: Callable[[ContentIndex | None], None] | None = None
-        self.pending: ContentIndex | None = None
-        self._handed_over = False  # hand_over was called since the last swap_pending
-        self._pending_lock = threading.Lock()
         self._build = build
         self._build_lock = threading.Lock()  # one build at a time
         self._wake = threading.Condition()
@@ -113,47 +104,18 @@ class Reloader:
     # -- building ---------------------------------------------------------------------
 
     def reload_now(self, *, raise_errors: bool = False) -> LoadResult | None:
-        """Build a new index if the folder changed, and swap it in (stage it, once
-        :meth:`set_hand_over` was called).
+        """Build a new index if the folder changed, and swap it in.
 
         Returns the build's result, or None when the folder's version is the one being
         served (nothing was built). A failed build keeps the old index, is logged, and
         is raised only if ``raise_errors``.
         """
         with self._build_lock:
-            return self._reload(raise_errors, stage=True)
+            return self._reload(raise_errors)
 
-    def reload_if_idle(self) -> LoadResult | None:
-        """Build and swap in at once (never staged), unless a build is running: then one
-        more is requested after it (so a change made during that build is not missed)
-        and this returns at once. For gunicorn's ``on_reload`` hook, in the master."""
-        if not self._build_lock.acquire(blocking=False):
-            self.request(immediate=True)
-            return None
-        try:
-            return self._reload(raise_errors=False, stage=False)
-        finally:
-            self._build_lock.release()
-
-    def swap_pending(self) -> tuple[bool, ContentIndex | None]:
-        """Swap the staged index (if any) into the store. Returns whether anything was
-        handed over since the last call (a build, or a failed one), and the index."""
-        with self._pending_lock:
-            handed_over, self._handed_over = self._handed_over, False
-            index, self.pending = self.pending, None
-            if index is not None:
-                self._swap(index)
-            return handed_over, index
-
-    def _swap(self, index: ContentIndex) -> None:
-        current, self.store.index = self.store.index, index  # the swap: one assignment
-        if current is not None:
-            log.info("reloaded: version %s replaces %s", index.version, current.version)
-
-    def _reload(self, raise_errors: bool, stage: bool) -> LoadResult | None:
+    def _reload(self, raise_errors: bool) -> LoadResult | None:
         started = time.perf_counter()
-        with self._pending_lock:
-            current = self.pending if self.pending is not None else self.store.index
+        current = self.store.index
         try:
             if current is not None and folder_version(self.root) == current.version:
                 log.info("content of %s unchanged (version %s)", self.root, current.version)
@@ -167,12 +129,7 @@ class Reloader:
                 seconds=time.perf_counter() - started,
                 version=None,
             )
-            with self._pending_lock:
-                hand_over = self.hand_over if stage else None
-                self._handed_over = self._handed_over or hand_over is not None
-                self.store.last_load = result
-            if hand_over is not None:  # so that new workers carry this last_load
-                hand_over(None)
+            self.store.last_load = result
             if current is None:
                 log.error("building the index of %s failed: %s", self.root, result.error)
             else:
@@ -185,7 +142,6 @@ class Reloader:
             if raise_errors:
                 raise
             return result
-        del current  # the old index goes as soon as its last request ends
         result = LoadResult(
             finished_at=time.time(),
             ok=True,
@@ -193,25 +149,12 @@ class Reloader:
             seconds=time.perf_counter() - started,
             version=index.version,
         )
-        with self._pending_lock:  # see set_hand_over
-            hand_over = self.hand_over if stage else None
-            if hand_over is not None:
-                self.pending = index
-                self._handed_over = True
-            else:
-                self.pending = None  # older than this one
-                self._swap(index)
+        # The result first: whoever sees the new index also sees how it was built.
         self.store.last_load = result
-        if hand_over is not None:
-            hand_over(index)
+        self.store.index = index  # the swap: one assignment
+        if current is not None:
+            log.info("reloaded: version %s replaces %s", index.version, current.version)
         return result
-
-    def set_hand_over(self, hand_over: Callable[[ContentIndex | None], None]) -> None:
-        """Stage new indexes from now on, and call ``hand_over`` for each. A build that
-        ends before this swapped its index in itself; one that ends after stages it:
-        never both, never neither (gunicorn forks its first workers right after this)."""
-        with self._pending_lock:
-            self.hand_over = hand_over
 
     # -- the background thread ---------------------------------------------------------
 
@@ -258,19 +201,19 @@ class Reloader:
                 log.exception("content reloader")
 
     def start(self) -> None:
-        """Start the background thread and, unless ``mode`` is ``off``, the watcher and
-        the ``SIGHUP`` handler (main thread only; gunicorn's master installs its own).
+        """Start the background thread, the ``SIGHUP`` handler (main thread only) and,
+        unless ``mode`` is ``off``, the watcher.
         Without an index yet, the first build starts at once."""
         self._thread = threading.Thread(target=self._run, name="content-reloader", daemon=True)
         self._thread.start()
         if self.store.index is None:
             self.request(immediate=True)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
         if self.mode == "off":
             return
         with self._observer_lock:
             self._observer = self._start_observer()
-        if threading.current_thread() is threading.main_thread():
-            self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
 
     def _on_sighup(self, signum, frame) -> None:
         # A signal handler may interrupt a thread holding the condition's lock: hand over.

@@ -1,5 +1,5 @@
-"""The real server with gunicorn.conf.py: metrics add up across workers, every line it
-logs is JSON, and SIGTERM lets the request in flight finish."""
+"""The real server as `make serve` starts it: metrics add up across workers, every line
+it logs is JSON, and SIGTERM lets the request in flight finish."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import socket
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from helpers import access_lines, article_fields, write_seed
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,7 +18,7 @@ def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
     with urllib.request.urlopen(
         urllib.request.Request(url, headers=headers or {}), timeout=10
     ) as r:
-        return r.status, dict(r.headers), r.read()
+        return r.status, r.headers, r.read()
 
 
 def topics_served(base: str) -> float:
@@ -34,20 +35,21 @@ def topics_served(base: str) -> float:
 
 
 def test_metrics_add_up_across_workers(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as slow:
-        # Half a request keeps one worker busy, so the next ones go to the other.
-        slow.sendall(b"GET /topics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: slow\r\n")
-        time.sleep(0.5)
-        for i in range(5):
-            status, headers, _ = get(f"{server.base}/topics", {"X-Request-Id": f"n{i}"})
-            assert status == 200 and headers["X-Request-Id"] == f"n{i}"
-        slow.sendall(b"\r\n")
-        assert slow.recv(100).startswith(b"HTTP/1.1 200 ")
-    lines = access_lines(server.access_log)
-    ours = [line for line in lines if line["request_id"] in {"slow", "n0", "n1", "n2", "n3", "n4"}]
-    assert len(ours) == 6 and len({line["pid"] for line in ours}) == 2
-    # Any worker answers a scrape, and every scrape sees the sum of all workers, those
-    # that have exited too (the ones that answered 503 while the first index was built).
+    # Concurrent requests until both workers have answered some (granian's workers share
+    # one listening socket: which one accepts is up to the kernel).
+    for round_ in range(20):
+        ids = [f"r{round_}-{i}" for i in range(16)]
+        with ThreadPoolExecutor(8) as pool:
+            for status, _headers, _ in pool.map(
+                lambda i: get(f"{server.base}/topics", {"X-Request-Id": i}), ids
+            ):
+                assert status == 200
+        lines = access_lines(server.access_log)
+        if len({line["pid"] for line in lines if line["path"] == "/topics"}) == 2:
+            break
+    else:
+        raise AssertionError("one worker answered every request")
+    # Any worker answers a scrape, and every scrape sees the sum of all workers.
     answered = [line for line in lines if (line["path"], line["status"]) == ("/topics", 200)]
     for _ in range(4):
         assert topics_served(server.base) == len(answered)
@@ -87,20 +89,15 @@ def test_content_metrics_follow_a_reload(monkeypatch, corpus, request, tmp_path)
     lines = [json.loads(line) for line in server.log.read_text().splitlines()]
     reports = [line for line in lines if line["message"].startswith("indexed")]
     assert [line["articles"] for line in reports][-1] == 31
-    # The workers replaced by the reloads (the first build's and this one) were merged:
-    # two live workers' files and one of the dead ones', whatever their number.
-    deadline = time.monotonic() + 10
-    while len(counters := sorted(p.name for p in metrics_dir.glob("counter_*.db"))) > 3:
-        assert time.monotonic() < deadline, counters
-        time.sleep(0.2)
-    assert "counter_merged.db" in counters
+    # A reload replaces no worker (they map the new artifact): the workers' files stay.
+    assert len(list(metrics_dir.glob("counter_*.db"))) <= 2
 
 
 def test_every_line_the_server_logs_is_json(server):
     status, _, _ = get(f"{server.base}/articles?pageSize=1")
     assert status == 200
     lines = [json.loads(line) for line in server.log.read_text().splitlines()]
-    assert {line["logger"] for line in lines} >= {"api", "gunicorn.error"}
+    assert {line["logger"] for line in lines} >= {"api", "_granian"}
     assert any(line["message"].startswith("indexed 30 articles") for line in lines)
     assert all({"time", "level", "logger", "message", "pid"} <= line.keys() for line in lines)
     access = access_lines(server.access_log)
@@ -121,7 +118,7 @@ def test_sigterm_finishes_the_request_in_flight(server):
             response += chunk
     head, _, body = response.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 "), head
-    assert b"X-Request-Id: last-one" in head
+    assert b"x-request-id: last-one" in head.lower()
     assert len(json.loads(body)["items"]) == 30
     assert server.proc.wait(timeout=30) == 0
     # Refused after shutdown: nothing listens any more.

@@ -1,0 +1,96 @@
+"""``create_app()``: settings, the content store, the per-request layer, the resources."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import http
+from .cli import seeds_cli
+from .config import Config
+from .content.build import check_folder
+from .content.index import ContentIndex
+from .operations import builder, logs
+from .operations.reload import Reloader
+from .pages.docs import docs_bp
+from .pages.explore import explore_bp
+from .resources import BLUEPRINTS
+from .smorest import Api
+from .store import ContentStore
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app and build its index from ``CONTENT_DIR`` (see :func:`_start_content`).
+
+    Settings come from :class:`api.config.Config`, then ``NEWS_API_*`` environment
+    variables, then ``test_config``. A missing content folder stops start-up with
+    :class:`~api.content.build.ContentFolderError`; bad files are skipped and logged.
+    """
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("NEWS_API")
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+    access_log = logs.init_app(app)
+    if proxies := app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    _start_content(app)
+    http.init_app(app, access_log)
+    api = Api(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs_bp)
+    app.register_blueprint(explore_bp)
+    app.cli.add_command(seeds_cli)
+    return app
+
+
+def _start_content(app: Flask) -> None:
+    """Set up the store. ``FOLLOW`` (the real server's workers, :mod:`api.operations.server`):
+    map the artifact the builder made current, and follow it. Otherwise (in-process: tests,
+    ``flask run``) build here: now, or in the background (``BUILD_IN_BACKGROUND``), and
+    watch the folder unless ``RELOAD`` is off. Under the ``flask`` command line, only once
+    a request comes (``flask seeds check DIR`` or ``flask openapi write`` build nothing)."""
+    store = app.extensions["content"] = ContentStore()
+    root = Path(app.config["CONTENT_DIR"])
+    if app.config["FOLLOW"]:
+        check_folder(root)
+        store.follow(builder.artifacts_of(app.config), float(app.config["FOLLOW_INTERVAL"]))
+        return
+    reloader = app.extensions["reloader"] = Reloader(
+        store,
+        lambda: load_index(app),
+        root,
+        mode=app.config["RELOAD"],
+        delay=float(app.config["RELOAD_DELAY"]),
+    )
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and not app.config["BUILD_IN_BACKGROUND"]:
+        started = threading.Lock()
+
+        @app.before_request
+        def build_on_first_request() -> None:
+            if started.acquire(blocking=False):
+                reloader.start()  # in the background: 503 until it is built
+
+        return
+    if app.config["BUILD_IN_BACKGROUND"]:
+        check_folder(root)  # a missing folder still stops start-up
+    else:
+        reloader.reload_now(raise_errors=True)
+    if app.config["BUILD_IN_BACKGROUND"] or app.config["RELOAD"] != "off":
+        reloader.start()
+
+
+def load_index(app: Flask) -> ContentIndex:
+    """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it; log what was skipped."""
+    return builder.build(app.config)

@@ -1,0 +1,254 @@
+"""The index as a versioned artifact: built once, mapped by every process that serves it.
+
+Each content folder has a *store* (a folder under the cache folder, one per content
+folder)::
+
+    <store>/versions/<version>/   one artifact per content version (decision 0018):
+        manifest.json             format, version, counts, build time, code digest
+        articles.json.bin         every article's JSON, end to end (mapped)
+        arrays.bin, state.pickle  the numpy columns, sort orders, postings (mapped)
+        search/                   the search index (opened read-only)
+    <store>/CURRENT               the version to serve (replaced atomically)
+    <store>/files.pickle          each file's parsed record, for cheap rebuilds
+    <store>/status.json           the last build attempt (for /readyz and /metrics)
+
+An artifact is written into a temporary folder and renamed into place, so a reader never
+sees half of one; ``CURRENT`` is written the same way. A reader holds a shared ``flock``
+on the manifest while it maps the artifact; :meth:`ArtifactStore.prune` removes only
+versions that are neither current nor held. Whoever builds holds ``build.lock``, so
+servers sharing a store build each version once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cache import index_fingerprint
+from .index import SEARCH_FOLDER, ContentIndex
+from .search import temporary_folder
+
+if TYPE_CHECKING:
+    from .build import FolderContent
+
+log = logging.getLogger(__name__)
+
+# Bump when the files of an artifact change shape: readers refuse other formats.
+FORMAT = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+STATUS = "status.json"
+# Versions kept besides the current one even when no process maps them (a replica that
+# has not yet moved on can still open the one it serves).
+KEEP_PREVIOUS = 1
+
+
+class ArtifactError(RuntimeError):
+    """An artifact is missing, half-written, or of another format or code."""
+
+
+class ArtifactStore:
+    """The artifacts of one content folder."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.versions = directory / "versions"
+
+    @classmethod
+    def for_folder(cls, cache_dir: Path | None, content_root: Path) -> ArtifactStore:
+        """The store of ``content_root`` under ``cache_dir`` (None: a temporary store of
+        this process, removed when it exits)."""
+        return cls(store_dir(cache_dir, content_root))
+
+    # -- reading -------------------------------------------------------------------
+
+    def current_version(self) -> str | None:
+        """The version ``CURRENT`` names (None before the first build)."""
+        try:
+            return (self.dir / CURRENT).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def current_stamp(self) -> tuple[int, int] | None:
+        """Changes whenever ``CURRENT`` is replaced (inode, mtime): one ``stat``."""
+        return _stamp(self.dir / CURRENT)
+
+    def status_stamp(self) -> tuple[int, int] | None:
+        return _stamp(self.dir / STATUS)
+
+    def has(self, version: str) -> bool:
+        return self.manifest(version) is not None
+
+    def manifest(self, version: str) -> dict | None:
+        """The manifest of ``version`` if it is an artifact this code can read."""
+        try:
+            manifest = json.loads((self.versions / version / MANIFEST).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if manifest.get("format") != FORMAT or manifest.get("version") != version:
+            return None
+        return manifest
+
+    def open(self, version: str) -> ContentIndex:
+        """Map the artifact of ``version`` (:class:`ArtifactError` if it cannot be)."""
+        folder = self.versions / version
+        try:
+            fd = os.open(folder / MANIFEST, os.O_RDONLY)
+        except OSError as exc:
+            raise ArtifactError(f"no artifact of version {version} in {self.dir}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # held while mapped: see prune()
+            if self.manifest(version) is None:
+                raise ArtifactError(f"artifact {folder} is of another format")
+            index = ContentIndex.open(folder)
+        except BaseException:
+            os.close(fd)
+            raise
+        index.hold(fd)
+        return index
+
+    def open_current(self) -> ContentIndex | None:
+        version = self.current_version()
+        return None if version is None else self.open(version)
+
+    # -- writing -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """One builder at a time per store (across processes and servers)."""
+        self.versions.mkdir(parents=True, exist_ok=True)
+        with (self.dir / "build.lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def write(self, content: FolderContent) -> ContentIndex:
+        """Build the artifact of ``content`` and map it. Written to a temporary folder,
+        then renamed into place."""
+        version = content.version
+        self.versions.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.versions, prefix=f".{version}-"))
+        try:
+            built = ContentIndex(content, search_path=tmp / SEARCH_FOLDER)
+            built.save(tmp)
+            manifest = {
+                "format": FORMAT,
+                "version": version,
+                "articles": len(built),
+                "skipped": len(built.skipped),
+                "files": content.files,
+                "builtAt": built.built_at.isoformat(),
+                "code": index_fingerprint(),
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+            del built
+            final = self.versions / version
+            if final.exists():  # built meanwhile elsewhere (same content: same artifact)
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self.open(version)
+
+    def set_current(self, version: str) -> None:
+        """Point ``CURRENT`` at ``version``, atomically."""
+        _write_atomically(self.dir / CURRENT, version + "\n")
+
+    def write_status(self, status: dict) -> None:
+        _write_atomically(self.dir / STATUS, json.dumps(status))
+
+    def read_status(self) -> dict | None:
+        try:
+            return json.loads((self.dir / STATUS).read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def prune(self) -> list[str]:
+        """Remove versions that are not current, not among the ``KEEP_PREVIOUS`` newest
+        others, and mapped by no process (their manifest's lock is free); and temporary
+        folders of builds that died. Returns the versions removed."""
+        current = self.current_version()
+        try:
+            entries = list(os.scandir(self.versions))
+        except FileNotFoundError:
+            return []
+        removed = []
+        stale_tmp = time.time() - 3600
+        others = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                if entry.stat().st_mtime < stale_tmp:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            elif entry.name != current:
+                others.append((entry.stat().st_mtime, entry.name))
+        others.sort(reverse=True)
+        for _, version in others[KEEP_PREVIOUS:]:
+            folder = self.versions / version
+            try:
+                fd = os.open(folder / MANIFEST, os.O_RDONLY)
+            except OSError:
+                shutil.rmtree(folder, ignore_errors=True)  # a broken artifact
+                removed.append(version)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue  # still mapped somewhere
+            try:
+                # Renamed first, so no reader can open it while it is being removed.
+                doomed = self.versions / f".removing-{version}"
+                os.rename(folder, doomed)
+                shutil.rmtree(doomed, ignore_errors=True)
+                removed.append(version)
+            finally:
+                os.close(fd)
+        return removed
+
+
+def store_dir(cache_dir: Path | None, content_root: Path) -> Path:
+    """Where the store of ``content_root`` lives: ``<cache_dir>/<folder key>``, or a
+    temporary folder of this process without a cache folder."""
+    key = folder_key(content_root)
+    if cache_dir is None:
+        return temporary_folder() / f"store-{key}"
+    return cache_dir / key
+
+
+def folder_key(content_root: Path) -> str:
+    """A content folder's name in the cache: a digest of its resolved path."""
+    return hashlib.sha256(str(content_root.resolve()).encode()).hexdigest()[:16]
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

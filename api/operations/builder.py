@@ -1,0 +1,121 @@
+"""Building the index: one build attempt (:func:`build`), and the builder that keeps a
+content folder's artifact in step with the folder (:func:`start_builder`).
+
+The builder runs in one process per store (the launcher, :mod:`.server`; or the app
+itself when it serves in-process): it watches the folder (:mod:`.reload`), writes each
+new version's artifact, points the store's ``CURRENT`` at it and records the outcome in
+``status.json``. Serving processes only follow ``CURRENT`` (:meth:`api.store.ContentStore.follow`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..content.artifact import ArtifactStore
+from ..content.build import build_index
+from ..content.index import ContentIndex
+from ..content.memory import release_free_memory
+from ..store import ContentStore, LoadResult
+from .reload import Reloader
+
+log = logging.getLogger("api")
+
+
+def cache_dir_of(config: Mapping[str, Any]) -> Path | None:
+    return Path(config["CACHE_DIR"]) if config["CACHE_DIR"] else None
+
+
+def artifacts_of(config: Mapping[str, Any]) -> ArtifactStore:
+    """The store of the configured content folder."""
+    return ArtifactStore.for_folder(cache_dir_of(config), Path(config["CONTENT_DIR"]))
+
+
+def build(config: Mapping[str, Any], *, make_current: bool = True) -> ContentIndex:
+    """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it (``make_current``: and
+    point the store's ``CURRENT`` at it); log what was skipped and how it went."""
+    root = Path(config["CONTENT_DIR"])
+    index, report = build_index(
+        root,
+        cache_dir=cache_dir_of(config),
+        workers=config["BUILD_WORKERS"] or None,
+        make_current=make_current,
+        background_cache_write=True,
+    )
+    release_free_memory()
+    for skipped in index.skipped:
+        fields = {"file": skipped.path, "reason": skipped.reason}
+        log.warning("skipped %s", skipped, extra={"fields": fields})
+    fields = {
+        "articles": len(index),
+        "files": report.files,
+        "parsed": report.parsed,
+        "skipped": len(index.skipped),
+        "from_cache": report.from_cache,
+        "seconds": round(report.seconds, 3),
+        "version": index.version,
+    }
+    log.info(
+        "indexed %d articles from %s (%d files, %d parsed, %d skipped%s) in %.2fs; version %s",
+        len(index),
+        root,
+        report.files,
+        report.parsed,
+        len(index.skipped),
+        ", index from cache" if report.from_cache else "",
+        report.seconds,
+        index.version,
+        extra={"fields": fields},
+    )
+    return index
+
+
+class PublishingStore(ContentStore):
+    """The builder's own store: each build attempt's result is also written to the
+    artifact store's ``status.json``, and each new index becomes its ``CURRENT``, which
+    serving processes follow (the status first: see :meth:`Reloader._reload`)."""
+
+    def __init__(self, artifacts: ArtifactStore) -> None:
+        self.artifacts = artifacts
+        super().__init__()
+
+    @property
+    def index(self) -> ContentIndex | None:
+        return self._index
+
+    @index.setter
+    def index(self, index: ContentIndex | None) -> None:
+        self._index = index
+        if index is not None:
+            self.artifacts.set_current(index.version)
+
+    @property
+    def last_load(self) -> LoadResult | None:
+        return self._last_load
+
+    @last_load.setter
+    def last_load(self, result: LoadResult | None) -> None:
+        self._last_load = result
+        if result is not None:
+            try:
+                self.artifacts.write_status(dataclasses.asdict(result))
+            except OSError as exc:
+                log.warning("cannot write the build status: %s", exc)
+
+
+def start_builder(config: Mapping[str, Any]) -> Reloader:
+    """Build the configured folder in the background now, then again whenever it
+    changes (unless ``RELOAD`` is off); each version becomes current when built."""
+    artifacts = artifacts_of(config)
+    reloader = Reloader(
+        PublishingStore(artifacts),
+        lambda: build(config, make_current=False),  # PublishingStore does
+        Path(config["CONTENT_DIR"]),
+        mode=config["RELOAD"],
+        delay=float(config["RELOAD_DELAY"]),
+    )
+    reloader.start()
+    return reloader

@@ -1,0 +1,172 @@
+"""The production server: ``python -m api.operations.server`` (what ``make serve`` runs).
+
+Three kinds of process, chosen by measurement (decision 0019):
+
+- this launcher, which starts the others, forwards signals to them and stops them all;
+- the builder (a thread of this launcher): builds the content folder's artifact, and
+  the next one whenever the folder changes (or on ``SIGHUP``), and points the store's
+  ``CURRENT`` at it (:mod:`.builder`);
+- granian (a Rust HTTP/1.1 server with keep-alive) and its worker processes, each
+  running the WSGI app in *follow* mode: it maps the artifact ``CURRENT`` names and
+  swaps in the next one within ``FOLLOW_INTERVAL`` seconds (:mod:`api.store`). Nothing is
+  built or copied per worker: every worker maps the same files.
+
+A restart with unchanged content serves at once (the workers map the existing artifact
+while the builder checks the folder in the background). ``SIGTERM`` or ``SIGINT``:
+granian stops accepting connections, lets each worker finish its requests (at most
+``NEWS_API_GRACEFUL_TIMEOUT`` seconds), then this exits 0.
+
+Settings: ``NEWS_API_HOST``, ``NEWS_API_PORT``, ``NEWS_API_WORKERS``,
+``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG`` and every
+setting of the app (README); any ``GRANIAN_*`` variable reaches granian as well.
+
+Only the standard library is imported at first: the server starts before this process
+loads the app's code for the builder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+METRICS_DIR_PREFIX = "news-api-metrics-"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def granian_command(host: str, port: int, workers: int, log_config: Path | None) -> list[str]:
+    """How granian is started: WSGI, HTTP/1.1 with keep-alive, one thread per worker
+    (the app only ever waits on the CPU), failed workers replaced."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--http",
+        "1",
+        "--no-ws",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "1",
+        # The request's head (line and fields) must fit: longer ones are 431s.
+        "--http1-buffer-size",
+        str(64 * 1024),
+        "--backlog",
+        str(_env_int("NEWS_API_BACKLOG", 1024)),
+        "--workers-kill-timeout",
+        str(_env_int("NEWS_API_GRACEFUL_TIMEOUT", 20)),
+        "--respawn-failed-workers",
+        "--working-dir",
+        str(ROOT),
+        "--process-name",
+        "news-api",
+    ]
+    if log_config is not None:
+        cmd += ["--log-config", str(log_config)]
+    return [*cmd, "wsgi:app"]
+
+
+def _granian_log_config(folder: Path, fmt: str, level: str) -> Path | None:
+    """Granian's own lines (start, stop, worker spawns) in the app's JSON format."""
+    if fmt != "json":
+        return None
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "api.operations.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": level.upper(), "propagate": False},
+            "granian.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
+    path = folder / "granian-logging.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def main() -> int:
+    temporary = Path(tempfile.mkdtemp(prefix="news-api-server-"))
+    env = os.environ
+    # Counters of every worker (and of the builder) go to files here; /metrics adds them.
+    given_metrics_dir = env.get("PROMETHEUS_MULTIPROC_DIR")
+    metrics_dir = Path(given_metrics_dir or tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX))
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for old in metrics_dir.glob("*.db"):  # an earlier run's counts are not this one's
+        old.unlink()
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    # Without a cache folder the store is still shared by the workers: a temporary one.
+    if env.get("NEWS_API_CACHE_DIR") == '""' or env.get("NEWS_API_CACHE_DIR") == "":
+        env["NEWS_API_CACHE_DIR"] = str(temporary / "cache")
+    env.setdefault("NEWS_API_RELOAD", "watch")
+    log_format = env.get("NEWS_API_LOG_FORMAT", "json")
+    log_level = env.get("NEWS_API_LOG_LEVEL", "info")
+    host = env.get("NEWS_API_HOST", "127.0.0.1")
+    port = _env_int("NEWS_API_PORT", 8000)
+    workers = _env_int("NEWS_API_WORKERS", 2)
+    worker_env = {**env, "NEWS_API_FOLLOW": "true"}
+    content = Path(env.get("NEWS_API_CONTENT_DIR") or ROOT / "seeds")
+    if not content.is_dir():  # stops start-up (a folder that goes away later is waited for)
+        print(f"error: content folder {content} is not a folder", file=sys.stderr)
+        return 2
+
+    log_config = _granian_log_config(temporary, log_format, log_level)
+    cmd = granian_command(host, port, workers, log_config)
+    server = subprocess.Popen(cmd, env=worker_env, cwd=ROOT)
+    stopping = threading.Event()
+
+    def stop(signum, frame) -> None:
+        stopping.set()
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)  # graceful: granian drains its workers
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        # Now the app's code (the builder); the server is already starting meanwhile.
+        from flask import Config as Settings
+
+        from ..config import Config
+        from . import logs
+        from .builder import start_builder
+
+        settings = Settings(str(ROOT))
+        settings.from_object(Config)
+        settings.from_prefixed_env("NEWS_API")
+        logs.configure(settings)
+        reloader = start_builder(settings)  # installs its SIGHUP handler: reload now
+        status = server.wait()
+        reloader.stop()
+        return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
+    finally:
+        if server.poll() is None:
+            server.kill()
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not given_metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

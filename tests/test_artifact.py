@@ -1,0 +1,162 @@
+"""The index as a versioned, memory-mapped artifact (decision 0018): built once into the
+content folder's store, mapped by every process that serves it, followed by workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from helpers import article_fields, write_seed
+
+from api.content.artifact import MANIFEST, ArtifactStore
+from api.content.build import build_index
+
+ROOT = Path(__file__).resolve().parent.parent
+
+URLS = [
+    "/",
+    "/articles",
+    "/articles?topic=ai&sort=-quality&pageSize=7&page=2",
+    "/articles?sort=title&cursor=",
+    "/articles/a03",
+    "/articles/a03/related",
+    "/articles/a03/similar",
+    "/articles?q=robots&facets=topic,provider,category,type,year&highlight=true",
+    "/suggest?q=sto",
+    "/providers?sort=-articleCount",
+    "/topics/ai",
+    "/topics/ai/feed.atom",
+    "/articles/export.ndjson?topic=ai",
+]
+
+
+def answers(app) -> dict[str, tuple[int, bytes, str | None, str | None]]:
+    with app.test_client() as client:
+        out = {}
+        for url in URLS:
+            response = client.get(url)
+            out[url] = (
+                response.status_code,
+                response.get_data(),
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+            )
+        return out
+
+
+def test_answers_are_byte_identical_after_a_restart_from_the_artifact(make_app, corpus):
+    first = make_app(corpus)
+    before = answers(first)
+    assert {status for status, *_ in before.values()} == {200}
+    version = first.extensions["content"].index.version
+    restarted = make_app(corpus)  # the same cache folder: the artifact is mapped, not built
+    assert restarted.extensions["content"].index.version == version
+    assert answers(restarted) == before
+
+
+def test_an_artifact_is_mapped_not_copied(tmp_path, corpus):
+    index, report = build_index(corpus, cache_dir=tmp_path / "cache")
+    assert not report.from_cache
+    again, report = build_index(corpus, cache_dir=tmp_path / "cache")
+    assert report.from_cache and report.parsed == 0
+    # Arrays are read-only views of the mapped file; nothing of them lives in the heap.
+    for array in (again._start, again._digests, again._views["title"].order):
+        assert isinstance(array, np.ndarray) and not array.flags.writeable
+        assert not array.flags.owndata
+    assert again.article_json("a03") == index.article_json("a03")
+    folder = ArtifactStore.for_folder(tmp_path / "cache", corpus).versions / again.version
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["version"] == again.version and manifest["articles"] == 30
+
+
+def test_a_new_version_is_written_beside_and_old_ones_are_pruned(tmp_path, corpus):
+    cache = tmp_path / "cache"
+    store = ArtifactStore.for_folder(cache, corpus)
+    held, _ = build_index(corpus, cache_dir=cache)  # mapped (held) while it lives
+    versions = [held.version]
+    for i in range(3):
+        write_seed(corpus, f"new{i}.md", **article_fields(40 + i))
+        index, report = build_index(corpus, cache_dir=cache)
+        assert report.parsed == 1  # only the new file was read
+        versions.append(index.version)
+        assert store.current_version() == index.version
+        del index
+    on_disk = {p.name for p in store.versions.iterdir() if not p.name.startswith(".")}
+    # The current one, the one before it, and the one still mapped by `held`.
+    assert on_disk == {versions[-1], versions[-2], versions[0]}
+    del held
+    write_seed(corpus, "new9.md", **article_fields(49))
+    latest, _ = build_index(corpus, cache_dir=cache)
+    on_disk = {p.name for p in store.versions.iterdir() if not p.name.startswith(".")}
+    assert on_disk == {latest.version, versions[-1]}
+
+
+def test_a_following_app_maps_current_and_follows_it(make_app, tmp_path, corpus):
+    cache = tmp_path / "cache"
+    first, _ = build_index(corpus, cache_dir=cache)
+    app = make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=0.05)
+    store = app.extensions["content"]
+    assert store.index.version == first.version  # at once, without building
+    with app.test_client() as client:
+        assert client.get("/articles/added").status_code == 404
+        write_seed(corpus, "added.md", **article_fields(77, title="Added later"))
+        second, _ = build_index(corpus, cache_dir=cache)
+        deadline = time.monotonic() + 10
+        while store.index.version != second.version:
+            assert time.monotonic() < deadline, "the app did not follow CURRENT"
+            time.sleep(0.05)
+        response = client.get("/articles/added")
+        assert response.status_code == 200 and response.json["title"] == "Added later"
+        assert response.headers["X-Content-Version"] == second.version
+    store.stop_following()
+
+
+def test_a_following_app_waits_for_the_first_artifact(make_app, tmp_path, corpus):
+    app = make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=0.05)
+    with app.test_client() as client:
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+        build_index(corpus, cache_dir=tmp_path / "cache")
+        deadline = time.monotonic() + 10
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert client.get("/articles").json["total"] == 30
+    app.extensions["content"].stop_following()
+
+
+def flask(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_seeds_build_prints_the_version_a_server_then_maps(tmp_path, corpus):
+    cache = tmp_path / "cache"
+    done = flask("seeds", "build", str(corpus), env={"NEWS_API_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr
+    version = done.stdout.strip()
+    assert ArtifactStore.for_folder(cache, corpus).current_version() == version
+    index, report = build_index(corpus, cache_dir=cache)
+    assert report.from_cache and index.version == version
+    missing = flask("seeds", "build", str(tmp_path / "nope"), env={})
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_seeds_check_does_not_build_the_configured_folder(tmp_path, corpus):
+    """(Issue 2's note: it used to build CONTENT_DIR first.)"""
+    env = {"NEWS_API_CONTENT_DIR": str(tmp_path / "missing"), "NEWS_API_CACHE_DIR": ""}
+    done = flask("seeds", "check", str(corpus), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "30 articles indexed, 0 skipped" in done.stdout
+    assert str(tmp_path / "missing") not in done.stdout + done.stderr
