@@ -38,9 +38,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
+def get_json(url: str, timeout: float = 120):
+    """The JSON at ``url``, waiting out 503s (each worker maps the index when it is ready)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 300) -> None:
@@ -54,6 +62,17 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 300) -> None:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.5)
     raise SystemExit(f"the server was not ready after {timeout}s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to make (which passes it on to the server); after a minute, SIGKILL to all."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        print("the server did not stop within 60 s of SIGTERM: killed", file=sys.stderr)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 def showing_article(browser, title: str) -> bool:
@@ -116,8 +135,7 @@ def main() -> int:
             )
             browser.screenshot(args.out_dir / "article.png")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop(proc)
     for name in ("list", "search", "article"):
         path = args.out_dir / f"{name}.png"
         print(f"{path}: {path.stat().st_size // 1024} KB", file=sys.stderr)
