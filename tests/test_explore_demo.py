@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser import requires_browser
+from helpers import access_lines
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -390,3 +391,33 @@ def test_accessibility_of_list_search_and_article(server, browser):
     browser.open(f"{server.base}/explore?article={article_id}")
     wait_for_article(browser, server, article_id, "the article")
     assert axe_violations(browser) == []
+
+
+@pytest.fixture
+def always_revalidate(monkeypatch):
+    """Responses the browser must revalidate before every use (instead of max-age=60)."""
+    monkeypatch.setenv("NEWS_API_CACHE_CONTROL", "no-cache")
+
+
+def test_the_page_revalidates_with_the_etag(always_revalidate, server, browser):
+    """The page has no caching code: fetch() and the browser's HTTP cache send
+    If-None-Match, and a list seen again is a 304 (its JSON comes from the cache)."""
+    browser.open(f"{server.base}/explore")
+    first = articles(server)
+    wait_for_list(browser, first, "the first page")
+    browser.driver.find_element(By.ID, "next").click()
+    wait_for_list(browser, articles(server, page=2), "the second page")
+    browser.driver.back()
+    wait_for_list(browser, first, "the first page again, from the browser's cache")
+
+    def revalidated():
+        return [
+            line
+            for line in access_lines(server.access_log)
+            if line["path"] == "/articles"
+            and line["status"] == 304
+            and "page=" not in line["query"]
+        ]
+
+    browser.wait_for(revalidated, "a 304 for the first page in the access log")
+    assert_clean(browser, server)
