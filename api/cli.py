@@ -1,5 +1,6 @@
 """``flask seeds check [DIR]``: the load report of a content folder, without serving it;
-``flask seeds build [DIR]``: its index artifact, as the server builds it."""
+``flask seeds build [DIR]``: its index artifact, as the server builds it;
+``flask seeds generate --count N DIR``: a synthetic corpus (the demo's and the benchmark's)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .content import generate as generator
 from .content.build import ContentFolderError, build_index
 
-seeds_cli = AppGroup("seeds", help="Check and build content folders.")
+seeds_cli = AppGroup("seeds", help="Check and build content folders, or generate one.")
 
 
 @seeds_cli.command("check")
@@ -61,3 +63,44 @@ def build(folder: Path | None) -> None:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
     click.echo(index.version)
+
+
+@seeds_cli.command("generate")
+@click.option(
+    "--count",
+    type=click.IntRange(0, generator.MAX_COUNT),
+    default=3000,
+    show_default=True,
+    help="How many articles.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Another seed, another corpus; the same seed and count, the same bytes.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Worker processes (default: one per CPU); the output does not depend on it.",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into a non-empty DIR (overwrites generated names only)."
+)
+@click.argument("folder", type=click.Path(path_type=Path))
+def generate(count: int, seed: int, jobs: int | None, force: bool, folder: Path) -> None:
+    """Write a synthetic corpus of COUNT articles into FOLDER, in the seed format.
+
+    Deterministic and offline: 68 topics and 800 providers with skewed popularity,
+    dates over 2019-2026, markdown bodies with headings, links and lists, and related
+    items of which 40% are other articles of the corpus (same webUrl, so the API links
+    them). Files go to FOLDER/000/a0000000.md and on, 1,000 per folder. What `make demo`
+    serves and what the benchmark loads; details in api/content/generate.py.
+    """
+    try:
+        generator.check_target(folder, force)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="FOLDER") from None
+    click.echo(generator.generate_reported(folder, count, seed, jobs), err=True)
