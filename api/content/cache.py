@@ -112,17 +112,17 @@ class BuildCache:
 
     def save_index(self, index: ContentIndex) -> None:
         _write(self.index_path, (index.version, index))
-        self._prune_search_files(keep=index.search.path)
+        self._prune_search_files(keep=index.search.folder)
 
     def search_path(self, version: str) -> Path:
-        """Where the search database of index ``version`` goes (see ``.search``)."""
-        return self.cache_dir / f"search-{self.folder_key}-{version}.sqlite"
+        """The folder of index ``version``'s search index (see ``.search``)."""
+        return self.cache_dir / f"search-{self.folder_key}-{version}"
 
     def _prune_search_files(self, keep: Path) -> None:
-        """Remove this folder's older search databases (see ``search.prune``)."""
+        """Remove this folder's older search indexes (see ``search.prune``)."""
         from .search import prune
 
-        prune(self.cache_dir, f"search-{self.folder_key}-*.sqlite", keep)
+        prune(self.cache_dir, f"search-{self.folder_key}-*", keep)
 
 
 def _write(path: Path, data: object) -> None:
