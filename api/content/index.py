@@ -571,15 +571,14 @@ class SearchSelection:
             hits = self.engine.hits(from_rank, 0, stop - start, self._order_by)
         else:
             streaming = len(found) > 0 and start == first + len(found)
-            if streaming:
-                stop = max(stop, start + 2 * len(found))
-            elif self._order_by is None and stop > MAX_RANKED_WINDOW:
+            fetch = max(stop, start + 2 * len(found)) if streaming else stop
+            if not streaming and self._order_by is None and start > 0 and stop > MAX_RANKED_WINDOW:
                 raise SearchTooBroad(
                     f"Search results are ranked {MAX_RANKED_WINDOW:,} deep; narrow the "
                     "search, or sort by a field (sort=...) to page further.",
                     "page",
                 )
-            hits = self.engine.hits(query, start, stop, self._order_by)
+            hits = self.engine.hits(query, start, fetch, self._order_by)
             self._total = hits.total
         self._window = (start, hits.positions)
         return hits.positions[: stop - start]
