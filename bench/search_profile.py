@@ -48,9 +48,8 @@ def folder_mb(folder: Path) -> float:
 def percentiles(label: str, times: list[float]) -> None:
     times = sorted(times)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    print(
-        f"| {label} | {len(times)} | {statistics.median(times):.2f} | {p99:.2f} | {max(times):.2f} |"
-    )
+    p50 = statistics.median(times)
+    print(f"| {label} | {len(times)} | {p50:.2f} | {p99:.2f} | {max(times):.2f} |")
 
 
 def main() -> None:
@@ -64,7 +63,8 @@ def main() -> None:
     n = len(index)
     print(
         f"{n:,} articles; index {'loaded' if report.from_cache else 'built'} in "
-        f"{time.perf_counter() - started:.1f} s; search index {folder_mb(index.search.folder):.0f} MB, "
+        f"{time.perf_counter() - started:.1f} s; "
+        f"search index {folder_mb(index.search.folder):.0f} MB, "
         f"{index.search.searcher().num_segments} segment(s)"
     )
     rng = random.Random(1)
@@ -125,11 +125,7 @@ def main() -> None:
             for k in [2 + i % 5]
         ],
         "similar, distinct ids": [
-            (
-                lambda p=p: index.summaries_json(
-                    index.similar(index.article_id(p)).positions(0, 20)
-                )
-            )
+            (lambda p=p: index.summaries_json(index.similar(index.article_id(p)).positions(0, 20)))
             for p in rng.sample(range(n), min(n, calls))
         ],
     }

@@ -72,9 +72,7 @@ def test_field_sorted_searches_page_and_walk_like_the_list(client, sort):
     paged = [
         i["id"]
         for page in range(1, 6)
-        for i in client.get(f"/articles?q=robot&sort={sort}&pageSize=9&page={page}").json[
-            "items"
-        ]
+        for i in client.get(f"/articles?q=robot&sort={sort}&pageSize=9&page={page}").json["items"]
     ]
     assert paged == plain
     assert walk(client, f"/articles?q=robot&sort={sort}&pageSize=7&cursor=") == plain
