@@ -9,7 +9,7 @@ Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds
   columns in that order, and posting lists per topic, provider, category and type, so a
   query is a few vectorised operations on already-ordered data, whatever the page;
 - providers and topics with their counts, each already serialized;
-- full-text search (:mod:`.search`, an SQLite FTS5 database built alongside), facet
+- full-text search (:mod:`.search`, a tantivy index folder built alongside), facet
   codes (:mod:`.facets`) and suggestions (:mod:`.suggest`).
 
 An article's position is its rank by id. Nothing here changes once built; new content
@@ -124,8 +124,8 @@ class ContentIndex:
     """Everything the API serves, prepared for answering any query by slicing."""
 
     def __init__(self, content: FolderContent, search_path: Path | None = None) -> None:
-        """``search_path``: where to write the search database (default: a temporary
-        folder removed at exit)."""
+        """``search_path``: the folder to write the search index into (default: one in
+        a temporary folder removed at exit)."""
         self.version = content.version
         self.built_at = dt.datetime.now(dt.UTC)
         self.last_modified = http_date(self.built_at)  # as the Last-Modified header says it
