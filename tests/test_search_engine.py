@@ -149,3 +149,26 @@ def test_select_with_a_search_ranks_only_the_page(make_app, corpus):
         selection = index.select(ArticleFilter(), "relevance", parse_search("robot"))
         assert len(selection.positions(0, 3)) == 3
         assert selection.total == 40
+
+
+def test_facets_over_too_many_matches_are_a_400_naming_facets(client, monkeypatch):
+    import api.content.index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_FACET_WORK", 79)
+    assert client.get("/articles?q=robot&facets=topic").status_code == 200  # 40 values
+    doc = assert_problem(client.get("/articles?q=robot&facets=topic,year"), 400, "facets")
+    assert "fewer facets" in doc["detail"]
+    assert client.get("/articles?facets=topic,year").status_code == 200  # no search: numpy
+
+
+def test_highlights_mark_prefixes_and_every_form_of_a_word(make_app, tmp_path):
+    folder = tmp_path / "forms"
+    fields = article_fields(1, title="Robotic robots: a ROBOT's robe", excerpt="Recognition.")
+    write_seed(folder, "a.md", **fields)
+    client = make_app(folder).test_client()
+    item = client.get("/articles?q=robots&highlight=true").get_json()["items"][0]
+    assert item["highlight"]["title"] == (  # "robotic" stems to "robot" too; "robe" not
+        "<mark>Robotic</mark> <mark>robots</mark>: a <mark>ROBOT</mark>'s robe"
+    )
+    item = client.get("/articles?q=recog*&highlight=true").get_json()["items"][0]
+    assert item["highlight"]["excerpt"] == "<mark>Recognition</mark>."

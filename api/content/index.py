@@ -39,6 +39,7 @@ from schemas.search_syntax import SearchQuery
 
 from .facets import FacetTable
 from .search import (
+    MAX_FACET_WORK,
     MAX_RANKED_WINDOW,
     Compiled,
     SearchIndex,
@@ -349,8 +350,16 @@ class ContentIndex:
     def facet_counts_json(
         self, facets: Sequence[str], selection: Selection | SearchSelection, size: int
     ) -> bytes:
-        """The ``size`` most common values of each facet among the selection (exact)."""
+        """The ``size`` most common values of each facet among the selection (exact);
+        :class:`~.search.SearchTooBroad` if a search's matches are too many to count."""
         if isinstance(selection, SearchSelection):
+            if selection.total * len(facets) > MAX_FACET_WORK:
+                raise SearchTooBroad(
+                    f"Counting {len(facets)} facet(s) over {selection.total:,} matches is more "
+                    f"than a request may do ({MAX_FACET_WORK:,} values); narrow the search "
+                    "or ask for fewer facets.",
+                    "facets",
+                )
             sizes = {facet: self.facets.size(facet) for facet in facets}
             counts = self.search.facet_counts(selection.compiled.query, sizes)
             return self.facets.counts_json_from(facets, counts, size)

@@ -62,11 +62,13 @@ WRITER_HEAP = 256_000_000
 # Bounded work: what a search may read, in postings (one document of one term in one
 # field); each costs a few nanoseconds to intersect, unite and count. Measured in
 # bench/search_profile.py; a search over it is a 400 that says why.
-MAX_POSTINGS = 6_000_000
+MAX_POSTINGS = 2_500_000
 MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
 # Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
 # (an export streams on, in growing windows).
-MAX_RANKED_WINDOW = 100_000
+MAX_RANKED_WINDOW = 10_000
+# Facet counts read each match's values: at most this many (matches x facets) a request.
+MAX_FACET_WORK = 1_000_000
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -295,8 +297,8 @@ class SearchIndex:
             for group in search.groups:
                 alternatives = [self._term(t, budget, words, prefixes) for t in group]
                 clauses.append((Occur.Must, _any(alternatives)))
-            for term in search.excluded:
-                clauses.append((Occur.MustNot, self._term(term, None, set(), [])))
+            for term in search.excluded:  # read too: to be skipped
+                clauses.append((Occur.MustNot, self._term(term, budget, set(), [])))
         else:
             clauses.append((Occur.Must, Query.all_query()))
         if flt is not None:
@@ -546,42 +548,62 @@ def _filters(flt: Any) -> list[tantivy.Query]:
     return out
 
 
-def _marks(compiled: Compiled, words: list[str]) -> list[bool]:
-    """Which of ``words`` (as they appear in the text) a search matched."""
-    stems = _STEM.analyze(" ".join(words))
+def _hits(compiled: Compiled, text: str, words: list[str]) -> list[int]:
+    """Which of the ``words`` of ``text`` (their indexes) a search matched."""
+    stems = _STEM.analyze(text)
     if len(stems) != len(words):  # the engine split a word differently: one by one
         stems = [(_STEM.analyze(w) or [""])[0] for w in words]
-    folded = _FOLD.analyze(" ".join(words)) if compiled.prefixes else []
-    if compiled.prefixes and len(folded) != len(words):
-        folded = [(_FOLD.analyze(w) or [""])[0] for w in words]
-    out = []
-    for i, stem in enumerate(stems):
-        hit = stem in compiled.words
-        if not hit and compiled.prefixes:
-            hit = any(stem.startswith(p) or folded[i].startswith(p) for p in compiled.prefixes)
-        out.append(hit)
-    return out
+    wanted = compiled.words
+    found = [i for i, stem in enumerate(stems) if stem in wanted]
+    if compiled.prefixes:
+        folded = _FOLD.analyze(text)
+        if len(folded) != len(words):
+            folded = [(_FOLD.analyze(w) or [""])[0] for w in words]
+        starts = compiled.prefixes
+        found = sorted(
+            {
+                *found,
+                *(i for i, w in enumerate(folded) if w.startswith(starts)),
+                *(i for i, w in enumerate(stems) if w.startswith(starts)),
+            }
+        )
+    return found
 
 
 def _marked(compiled: Compiled, text: str, limit: int | None) -> str:
     """``text`` escaped, matched words in ``<mark>``; with ``limit``, the window of at
     most that many words with the most matches, ``…`` where it was cut."""
-    spans = [m.span() for m in _WORD.finditer(text)]
-    marks = _marks(compiled, [text[a:b] for a, b in spans]) if spans else []
-    first, last = 0, len(spans)
-    if limit is not None and len(spans) > limit:
-        counts = np.cumsum([0, *marks])
-        best = int(np.argmax(counts[limit:] - counts[:-limit]))
-        first, last = best, best + limit
+    words = _WORD.findall(text)
+    hits = _hits(compiled, text, words) if words else []
+    first, last = 0, len(words)
+    if limit is not None and len(words) > limit:
+        # The window of `limit` words holding the most matches (the first such).
+        best, start, j = 0, 0, 0
+        for i, hit in enumerate(hits):
+            while hits[j] <= hit - limit:
+                j += 1
+            if i - j + 1 > best:
+                best, start = i - j + 1, hits[j]
+        first = min(start, len(words) - limit)
+        last = first + limit
+    if not hits and first == 0 and last == len(words):
+        return html.escape(text, quote=False)
+    wanted = {h for h in hits if first <= h < last}
+    spans = {}
+    for i, match in enumerate(_WORD.finditer(text)):
+        if i >= last:
+            break
+        if i == first or i == last - 1 or i in wanted:
+            spans[i] = match.span()
     begin = 0 if first == 0 else spans[first][0]
-    end = len(text) if last == len(spans) else spans[last - 1][1]
+    end = len(text) if last == len(words) else spans[last - 1][1]
     parts = ["…"] if begin else []
     at = begin
-    for (a, b), hit in zip(spans[first:last], marks[first:last], strict=True):
-        if hit:
-            parts += [html.escape(text[at:a], quote=False), "<mark>"]
-            parts += [html.escape(text[a:b], quote=False), "</mark>"]
-            at = b
+    for i in sorted(wanted):
+        a, b = spans[i]
+        parts += [html.escape(text[at:a], quote=False), "<mark>"]
+        parts += [html.escape(text[a:b], quote=False), "</mark>"]
+        at = b
     parts.append(html.escape(text[at:end], quote=False))
     if end < len(text):
         parts.append("…")

@@ -89,7 +89,10 @@ def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
         extras = [b',"highlight":' + orjson.dumps(h) for h in found]
     facets = None
     if query["facets"]:
-        facets = index.facet_counts_json(query["facets"], selection, query["facetSize"])
+        try:
+            facets = index.facet_counts_json(query["facets"], selection, query["facetSize"])
+        except SearchTooBroad as exc:
+            too_broad(exc)
     next_cursor = None
     if token is not None and len(page) and start + len(page) < selection.total:
         key = selection.key_at(index, sort, start + len(page) - 1)
