@@ -320,8 +320,9 @@ class ContentIndex:
         Score = shared topics (each weighted by its rarity, idf, as a share of this
         article's own, 0 to 1) + title similarity (BM25 of this title's words in the
         other titles, relative to the best other match, 0 to 1) + 0.25 for the same
-        provider. Candidates share a topic or a title word; the article itself is never
-        one. Only the page shown is ranked (a top-k query in the search engine).
+        provider. Candidates share a topic or a title word (not one in more than a tenth
+        of all titles); the article itself is never one. Only the page shown is ranked
+        (a top-k query in the search engine).
         """
         i = self._position.get(article_id)
         if i is None:

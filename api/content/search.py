@@ -62,13 +62,14 @@ WRITER_HEAP = 256_000_000
 # Bounded work: what a search may read, in postings (one document of one term in one
 # field); each costs a few nanoseconds to intersect, unite and count. Measured in
 # bench/search_profile.py; a search over it is a 400 that says why.
-MAX_POSTINGS = 2_500_000
+MAX_POSTINGS = 1_000_000
 MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
 # Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
 # (an export streams on, in growing windows).
 MAX_RANKED_WINDOW = 10_000
 # Facet counts read each match's values: at most this many (matches x facets) a request.
-MAX_FACET_WORK = 1_000_000
+MAX_FACET_WORK = 500_000
+COMMON_TITLE_WORD = 1_000  # similar articles ignore title words in more titles (and 10%)
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -408,7 +409,8 @@ class SearchIndex:
         """Articles like the one at ``position``: shared topics (each weighted by its
         rarity, idf, as a share of this article's own: 0 to 1), title similarity (BM25
         of this title's words in other titles, relative to the best other match: 0 to
-        1), and 0.25 for the same provider; candidates share a topic or a title word."""
+        1), and 0.25 for the same provider; candidates share a topic or a title word
+        (a word in more than a tenth of all titles, and over a thousand, does not)."""
         searcher = self.searcher()
         itself = Query.term_query(SCHEMA, "position", position)
         weights = {t: math.log(1 + n / max(searcher.doc_freq("f_topic", t), 1)) for t in topic_ids}
@@ -419,6 +421,10 @@ class SearchIndex:
         ]
         raw = list(dict.fromkeys(w.casefold() for w in _WORD.findall(title) if len(w) >= 3))
         stems = list(dict.fromkeys(s for w in raw[:12] for s in _STEM.analyze(w)))
+        # A word in more than a tenth of the titles (and a thousand) says little and
+        # costs the most.
+        common = max(n // 10, COMMON_TITLE_WORD)
+        stems = [s for s in stems if searcher.doc_freq("title", s) <= common]
         if stems:
             titles = _any([Query.term_query(SCHEMA, "title", s) for s in stems])
             best = searcher.search(

@@ -175,7 +175,7 @@ class SimilarArticles(MethodView):
         weighted by how rare it is, as a share of this article's topics: 0 to 1), title
         similarity (full-text BM25 of this title's words in other titles, relative to
         the best other match: 0 to 1), and 0.25 for the same provider. Candidates share
-        a topic or a title word.
+        a topic or a title word (not one in more than a tenth of all titles).
         """
         index = current_index()
         selection = index.similar(article_id)
