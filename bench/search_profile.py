@@ -95,6 +95,13 @@ def main() -> None:
             index.highlights(selection.compiled, positions.tolist())
         return total
 
+    print("\n| search (as decision 12 measured FTS5) | matches | first page + total ms |")
+    print("| --- | ---: | ---: |")
+    for text in ["climate", "climate change", '"climate change"', "clim*", "refugee -climate"]:
+        total = []
+        ms = timed(lambda t=text: total.append(page(t, ArticleFilter())))
+        print(f"| `{text}` | {total[0]:,} | {ms:.2f} |")
+
     print("\n| in-process, distinct queries | calls | p50 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
     rows = {
