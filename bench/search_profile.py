@@ -99,7 +99,7 @@ def main() -> None:
     print("| --- | ---: | ---: |")
     for text in ["climate", "climate change", '"climate change"', "clim*", "refugee -climate"]:
         total = []
-        ms = timed(lambda t=text: total.append(page(t, ArticleFilter())))
+        ms = timed(lambda t=text, out=total: out.append(page(t, ArticleFilter())))
         print(f"| `{text}` | {total[0]:,} | {ms:.2f} |")
 
     print("\n| in-process, distinct queries | calls | p50 ms | p99 ms | max ms |")
