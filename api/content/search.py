@@ -63,12 +63,14 @@ WRITER_HEAP = 256_000_000
 # field); each costs a few nanoseconds to intersect, unite and count. Measured in
 # bench/search_profile.py; a search over it is a 400 that says why.
 MAX_POSTINGS = 1_000_000
+PHRASE_COST = 4  # a posting read with its word positions (phrases) counts this many times
+PREFIX_COST = 2  # and one of a prefix's words (each expanded into a bitset first)
 MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
 # Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
 # (an export streams on, in growing windows).
 MAX_RANKED_WINDOW = 10_000
 # Facet counts read each match's values: at most this many (matches x facets) a request.
-MAX_FACET_WORK = 500_000
+MAX_FACET_WORK = 150_000
 COMMON_TITLE_WORD = 1_000  # similar articles ignore title words in more titles (and 10%)
 _WORD = re.compile(r"[^\W_]+")
 
@@ -318,7 +320,7 @@ class SearchIndex:
             words.update(tokens)
             for name, weight in WEIGHTS.items():
                 if budget is not None:
-                    budget.charge(name, tokens)
+                    budget.charge(name, tokens, 1 if len(tokens) == 1 else PHRASE_COST)
                 if len(tokens) == 1:
                     q = Query.term_query(SCHEMA, name, tokens[0])
                 else:
@@ -334,8 +336,10 @@ class SearchIndex:
         for name, weight in WEIGHTS.items():
             for start in starts:
                 if budget is not None:
-                    budget.charge(name, tokens[:-1])
-                    budget.expand(name, start, term.text)
+                    budget.charge(name, tokens[:-1], PHRASE_COST)
+                    budget.expand(
+                        name, start, term.text, PREFIX_COST if len(tokens) == 1 else PHRASE_COST
+                    )
                 if len(tokens) == 1:
                     q = Query.phrase_prefix_query(SCHEMA, name, [start])
                 else:
@@ -498,19 +502,19 @@ class _Budget:
         self.searcher = searcher
         self.postings = 0
 
-    def charge(self, field_name: str, tokens: Sequence[str]) -> None:
+    def charge(self, field_name: str, tokens: Sequence[str], cost: int = 1) -> None:
         for token in tokens:
-            self.postings += self.searcher.doc_freq(field_name, token)
+            self.postings += cost * self.searcher.doc_freq(field_name, token)
         self._check()
 
-    def expand(self, field_name: str, start: str, typed: str) -> None:
+    def expand(self, field_name: str, start: str, typed: str, cost: int) -> None:
         terms = self.searcher.terms_with_prefix(field_name, start, limit=MAX_EXPANSIONS + 1)
         if len(terms) > MAX_EXPANSIONS:
             raise SearchTooBroad(
                 f"'{typed}*' stands for more than {MAX_EXPANSIONS:,} different words; "
                 "type more letters before the *."
             )
-        self.postings += sum(count for _, count in terms)
+        self.postings += cost * sum(count for _, count in terms)
         self._check()
 
     def _check(self) -> None:
