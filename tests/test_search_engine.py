@@ -106,7 +106,9 @@ def test_ranked_pages_stop_at_the_window_but_exports_stream_on(client, monkeypat
     monkeypatch.setattr(index_module, "MAX_RANKED_WINDOW", 10)
     assert client.get("/articles?q=robot&pageSize=5&page=2").status_code == 200
     assert_problem(client.get("/articles?q=robot&pageSize=5&page=3"), 400, "page")
-    assert client.get("/articles?q=robot&sort=title&pageSize=5&page=8").status_code == 200
+    assert_problem(client.get("/articles?q=robot&sort=title&pageSize=5&page=3"), 400, "page")
+    walked = walk(client, "/articles?q=robot&sort=title&pageSize=5&cursor=")
+    assert len(walked) == 40  # a field-sorted walk resumes at a rank: no depth limit
     lines = client.get("/articles/export.ndjson?q=robot").data.splitlines()
     assert len(lines) == 40
 
@@ -172,3 +174,12 @@ def test_highlights_mark_prefixes_and_every_form_of_a_word(make_app, tmp_path):
     )
     item = client.get("/articles?q=recog*&highlight=true").get_json()["items"][0]
     assert item["highlight"]["excerpt"] == "<mark>Recognition</mark>."
+
+
+@pytest.mark.parametrize("sort", ["relevance", "title"])
+def test_a_page_far_past_the_end_is_empty_not_a_crash(client, sort):
+    # tantivy allocates offset + limit up front: a page of 10**9 must never reach it.
+    response = client.get(f"/articles?q=robot&sort={sort}&pageSize=100&page=1000000000")
+    assert response.status_code in (200, 400)
+    feed = client.get(f"/articles/feed.json?q=robot&sort={sort}&page=1000000000")
+    assert feed.status_code in (200, 400)

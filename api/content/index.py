@@ -582,10 +582,10 @@ class SearchSelection:
         else:
             streaming = len(found) > 0 and start == first + len(found)
             fetch = max(stop, start + 2 * len(found)) if streaming else stop
-            if not streaming and self._order_by is None and start > 0 and stop > MAX_RANKED_WINDOW:
+            if not streaming and start > 0 and stop > MAX_RANKED_WINDOW:
                 raise SearchTooBroad(
-                    f"Search results are ranked {MAX_RANKED_WINDOW:,} deep; narrow the "
-                    "search, or sort by a field (sort=...) to page further.",
+                    f"Search results go {MAX_RANKED_WINDOW:,} deep by page number; narrow "
+                    "the search, or walk further with cursor= and a field sort (sort=...).",
                     "page",
                 )
             hits = self.engine.hits(query, start, fetch, self._order_by)

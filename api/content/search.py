@@ -357,6 +357,7 @@ class SearchIndex:
         """Matches ``start`` to ``stop`` of ``query``, by score (ties by position) or by
         the rank field ``order_by``, and how many match in all."""
         searcher = self.searcher()
+        stop = min(stop, searcher.num_docs)  # tantivy allocates offset + limit up front
         if stop <= start:
             return Hits(_NONE, [], self.count(query))
         if order_by is None:
