@@ -30,7 +30,7 @@ from ..formats.syndication import (
 )
 from ..smorest import Blueprint
 from ..store import current_index
-from .articles import select_articles
+from .articles import page_of, select_articles
 from .listing import LIST_HEADERS, page_bounds, page_links, url_prefix
 from .scopes import SCOPES, Scope
 
@@ -87,7 +87,7 @@ def feed_response(scope: Scope, fmt: FeedFormat, query: dict, path: dict[str, st
     index = current_index()
     scoped = scope.resolve(index, path)
     selection = select_articles(index, query, **scoped.filter)
-    positions = selection.positions(*page_bounds(query)).tolist()
+    positions = page_of(selection, *page_bounds(query)).tolist()
     articles = [orjson.loads(index.article_json(index.article_id(p))) for p in positions]
     page = query["page"]
     total_pages = -(-selection.total // query["pageSize"])
