@@ -707,6 +707,8 @@ class SearchSelection:
             streaming = len(found) > 0 and start == first + len(found)
             fetch = max(stop, start + 2 * len(found)) if streaming else stop
             if not streaming and start > 0 and stop > MAX_RANKED_WINDOW:
+                if start >= self.total:  # a page past the end is empty, as without q
+                    return _NONE
                 raise SearchTooBroad(
                     f"Search results go {MAX_RANKED_WINDOW:,} deep by page number; narrow "
                     "the search, or walk further with cursor= and a field sort (sort=...).",
