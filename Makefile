@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint openapi bench clean
+.PHONY: serve cluster test lint openapi bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 
 serve: $(BIN)/.installed  ## serve ./seeds on http://127.0.0.1:8000
 	$(BIN)/python -m api.operations.server
+
+cluster: $(BIN)/.installed  ## NEWS_API_REPLICAS (3) replicas behind nginx on :8000 (README "Cluster")
+	$(BIN)/python -m api.operations.cluster
 
 test: $(BIN)/.installed  ## lint, then the test suite
 	$(BIN)/ruff check .
