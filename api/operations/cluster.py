@@ -28,6 +28,7 @@ replaced by the replica's number (one access log per replica).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import pwd
@@ -104,10 +105,8 @@ def render_nginx_conf(
 
 def _die_with_parent(sig: int) -> None:
     """In a child before exec: get ``sig`` when this launcher dies (Linux)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: no such call
         ctypes.CDLL(None, use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def nginx_binary(env: dict[str, str] | os._Environ) -> str | None:
