@@ -5,7 +5,7 @@ Usage::
     python bench/soak.py [--count 10000] [--duration 240] [--change-every 15] [--threads 4]
 
 Copies (or generates) a corpus of ``--count`` articles into ``bench/out/soak-<count>/``,
-starts the server as ``make serve`` does (gunicorn with ``gunicorn.conf.py``: 2 sync
+starts the server as ``make serve`` does (the launcher, granian: 2
 workers, live reload on, first index built in the background, an empty build cache),
 waits for ``/readyz``, then for ``--duration`` seconds sends requests from ``--threads``
 threads (http.client, one request after another) while every ``--change-every`` seconds
@@ -63,11 +63,26 @@ def corpus(count: int) -> Path:
     return folder
 
 
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            for task in Path(f"/proc/{parent}/task").iterdir():
+                children = [int(c) for c in (task / "children").read_text().split()]
+                found += children
+                todo += children
+        except OSError:  # exited meanwhile
+            continue
+    return found
+
+
 def memory(master: int) -> dict[str, float]:
-    """RSS and PSS in MB: the master's, and its workers' summed."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    """RSS and PSS in MB: the launcher's (with the builder), and the server's (granian and
+    its workers) summed."""
+    children = descendants(master)
     result = {"master_rss": 0.0, "workers_rss": 0.0, "pss": 0.0, "workers": len(children)}
-    for pid in [master, *map(int, children)]:
+    for pid in [master, *children]:
         try:
             lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
         except OSError:  # a worker that just exited
@@ -83,7 +98,7 @@ def memory(master: int) -> dict[str, float]:
 
 def fmt_memory(m: dict[str, float]) -> str:
     return (
-        f"master RSS {m['master_rss']:,.0f} MB + {m['workers']} workers RSS "
+        f"launcher RSS {m['master_rss']:,.0f} MB + {m['workers']} server processes RSS "
         f"{m['workers_rss']:,.0f} MB = {m['master_rss'] + m['workers_rss']:,.0f} MB "
         f"(PSS {m['pss']:,.0f} MB)"
     )
@@ -211,7 +226,7 @@ class Changes:
             for path in self.files[self.step : self.step + 20]:
                 os.utime(path)
         else:
-            os.kill(self.master, signal.SIGHUP)  # nothing changed: a plain gunicorn HUP
+            os.kill(self.master, signal.SIGHUP)  # nothing changed: a reload that finds so
         return kind
 
 
@@ -236,7 +251,7 @@ def main() -> None:
     }
     log_path = OUT / "soak-server.log"
     log = log_path.open("w")
-    cmd = [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+    cmd = [PY, "-m", "api.operations.server"]
     started = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

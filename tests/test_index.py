@@ -86,6 +86,7 @@ def test_a_damaged_cache_is_ignored(tmp_path, corpus, damage, part):
     expected, _ = build_index(corpus, cache_dir=cache_dir)
     store = ArtifactStore.for_folder(cache_dir, corpus)
     BuildCache(store.dir).path.write_bytes(damage)
+    BuildCache._memory.clear()  # as a new process: only the damaged files
     (store.versions / expected.version / part).write_bytes(damage)
     del expected
     expected, _ = build_index(corpus)  # the same content, without a cache

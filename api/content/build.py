@@ -56,9 +56,12 @@ def build_index(
     cache_dir: Path | None = None,
     workers: int | None = None,
     make_current: bool = True,
+    background_cache_write: bool = False,
 ) -> tuple[ContentIndex, BuildReport]:
     """The index of ``root``, mapped from its artifact, and how it was built; the
-    store's ``CURRENT`` then names it (unless not ``make_current``).
+    store's ``CURRENT`` then names it (unless not ``make_current``). The per-file cache
+    is written after the artifact (``background_cache_write``: in a thread; the builder
+    of a server does, it keeps the records in memory anyway).
 
     With a cache folder: when the artifact of this content exists it is mapped as it is;
     otherwise unchanged files come from the per-file cache and only the others are
@@ -76,6 +79,8 @@ def build_index(
             cache = BuildCache(store.dir) if cache_dir else None
             content = read_folder(root, keys=keys, cache=cache, workers=workers)
             index = store.write(content)
+            if cache is not None:
+                cache.flush(background=background_cache_write)
             report = BuildReport(
                 content.files, content.parsed, False, time.perf_counter() - started
             )
@@ -132,7 +137,7 @@ def read_folder(
     for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1):
         entries[rel] = (keys[rel], result)
     if cache is not None and (to_read or len(cached) != len(entries)):
-        cache.save(entries)
+        cache.remember(entries)  # written by build_index, once the artifact is
 
     records, skipped = [], []
     for rel in keys:

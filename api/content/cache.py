@@ -15,7 +15,9 @@ import logging
 import os
 import pickle
 import tempfile
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 from .seeds import ArticleRecord, Skipped
 
@@ -61,7 +63,12 @@ def index_fingerprint() -> str:
 
 
 class BuildCache:
-    """One pickle file in the content folder's store."""
+    """One pickle file in the content folder's store, and a copy in this process's memory
+    (the builder is long-lived: a reload reads neither the file nor the unchanged
+    content files again). The file is written in the background, after the artifact."""
+
+    _memory: ClassVar[dict[Path, tuple[str, Entries]]] = {}
+    _writing = threading.Lock()
 
     def __init__(self, store_dir: Path) -> None:
         self.path = store_dir / "files.pickle"
@@ -69,6 +76,9 @@ class BuildCache:
 
     def load(self) -> Entries:
         """The cached entries, or none if the cache is missing, foreign or damaged."""
+        remembered = self._memory.get(self.path)
+        if remembered is not None and remembered[0] == self.fingerprint:
+            return remembered[1]
         try:
             with self.path.open("rb") as fh:
                 fingerprint, entries = pickle.load(fh)
@@ -81,8 +91,30 @@ class BuildCache:
             return {}
         return entries
 
+    def remember(self, entries: Entries) -> None:
+        """Keep ``entries`` in memory for the next build of this process (see :meth:`flush`)."""
+        self._memory[self.path] = (self.fingerprint, entries)
+
+    def flush(self, *, background: bool = False) -> None:
+        """Write the remembered entries to the file (``background``: in a thread, after
+        the artifact, so that a reload does not wait for it; the newest entries win)."""
+        remembered = self._memory.get(self.path)
+        if remembered is None:
+            return
+
+        def write() -> None:
+            with self._writing:
+                if self._memory.get(self.path) is remembered:  # still the newest
+                    _write(self.path, remembered)
+
+        if background:
+            threading.Thread(target=write, name="build-cache-writer", daemon=True).start()
+        else:
+            write()
+
     def save(self, entries: Entries) -> None:
-        _write(self.path, (self.fingerprint, entries))
+        self.remember(entries)
+        self.flush()
 
 
 def _write(path: Path, data: object) -> None:

@@ -43,6 +43,7 @@ def build(config: Mapping[str, Any], *, make_current: bool = True) -> ContentInd
         cache_dir=cache_dir_of(config),
         workers=config["BUILD_WORKERS"] or None,
         make_current=make_current,
+        background_cache_write=True,
     )
     release_free_memory()
     for skipped in index.skipped:
