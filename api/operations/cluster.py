@@ -185,15 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     if binary is None:
         print("error: nginx not found (apt-get install nginx, or NEWS_API_NGINX)", file=sys.stderr)
         return 2
-    content = Path(env.get("NEWS_API_CONTENT_DIR") or ROOT / "seeds")
+    # Absolute: the store's name derives from the folder's path, and the replicas run
+    # from the repository's folder.
+    content = Path(env.get("NEWS_API_CONTENT_DIR") or ROOT / "seeds").resolve()
     if not content.is_dir():
         print(f"error: content folder {content} is not a folder", file=sys.stderr)
         return 2
 
     prefix = Path(tempfile.mkdtemp(prefix="news-api-nginx-"))
-    # One store for all: the replicas follow what this launcher's builder writes.
-    if not env.get("NEWS_API_CACHE_DIR") or env.get("NEWS_API_CACHE_DIR") == '""':
+    # One store for all: the replicas follow what this launcher's builder writes (as
+    # with make serve: the default cache folder, or a temporary one when set empty).
+    cache_dir = env.get("NEWS_API_CACHE_DIR")
+    if cache_dir in ("", '""'):
         env["NEWS_API_CACHE_DIR"] = str(prefix / "store")
+    elif cache_dir is not None:
+        env["NEWS_API_CACHE_DIR"] = str(Path(cache_dir).resolve())
     env.setdefault("NEWS_API_RELOAD", "watch")
     env.setdefault("NEWS_API_WORKERS", "1")
     env["NEWS_API_CONTENT_DIR"] = str(content)
