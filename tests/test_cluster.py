@@ -264,3 +264,24 @@ def test_a_content_change_reaches_every_replica_and_the_cache_without_errors(clu
     # a next page is never older than the page it came from
     assert walks and set(walks) <= {(old, old), (old, new), (new, new)}, set(walks)
     assert (new, new) in walks
+
+
+def test_the_printed_configuration_is_valid_for_other_ports(tmp_path):
+    env = {
+        **os.environ,
+        "NEWS_API_PORT": "9080",
+        "NEWS_API_REPLICAS": "2",
+        "NEWS_API_REPLICA_PORT": "9101",
+    }
+    cmd = [sys.executable, "-m", "api.operations.cluster", "--print-nginx-conf", str(tmp_path)]
+    conf = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    text = conf.stdout
+    assert "listen 127.0.0.1:9080 " in text and "@" not in text
+    servers = [line.split()[1] for line in text.splitlines() if "max_fails" in line]
+    assert servers == ["127.0.0.1:9101", "127.0.0.1:9102"]
+    (tmp_path / "nginx.conf").write_text(text)
+    for sub in ("cache", "temp"):
+        (tmp_path / sub).mkdir()
+    check = [nginx_binary(os.environ), "-t", "-p", str(tmp_path), "-e", "stderr"]
+    result = subprocess.run([*check, "-c", str(tmp_path / "nginx.conf")], capture_output=True)
+    assert result.returncode == 0, result.stderr
