@@ -277,7 +277,9 @@ def test_the_printed_configuration_is_valid_for_other_ports(tmp_path):
     conf = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     text = conf.stdout
     assert "listen 127.0.0.1:9080 " in text and "@" not in text
-    servers = [line.split()[1] for line in text.splitlines() if "max_fails" in line]
+    servers = [
+        line.split()[1] for line in text.splitlines() if line.strip().endswith("max_fails=0;")
+    ]
     assert servers == ["127.0.0.1:9101", "127.0.0.1:9102"]
     (tmp_path / "nginx.conf").write_text(text)
     for sub in ("cache", "temp"):
