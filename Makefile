@@ -1,4 +1,4 @@
-# The two commands of the README: `make serve` and `make test`. Each sets up .venv first.
+# The commands of the README: `make serve`, `make cluster` and `make test`. Each sets up .venv first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
