@@ -8,6 +8,7 @@ the test's time.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -181,6 +182,21 @@ def test_a_repeated_url_is_a_cache_hit_and_a_conditional_one_a_304(cluster):
     conditional = get(cluster.port, url, **{"If-None-Match": first.headers["ETag"]})
     assert conditional.status == 304 and conditional.body == b""
     assert conditional.headers["ETag"] == first.headers["ETag"]
+
+
+def test_each_encoding_is_a_variant_of_its_own(cluster):
+    """Vary: Accept-Encoding: a gzip copy is never given to a client that did not ask."""
+    url = "/articles?topic=ai&pageSize=8"
+    plain = get(cluster.port, url)
+    zipped = get(cluster.port, url, **{"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.body) == plain.body
+    again = get(cluster.port, url)
+    assert again.headers["X-Cache-Status"] == "HIT" and "Content-Encoding" not in again.headers
+    assert again.body == plain.body
+    zipped_again = get(cluster.port, url, **{"Accept-Encoding": "gzip"})
+    assert zipped_again.headers["X-Cache-Status"] == "HIT"
+    assert zipped_again.headers["Content-Encoding"] == "gzip"
 
 
 def test_errors_are_not_cached(cluster):
