@@ -1,5 +1,4 @@
-# The two commands of the README: `make serve` and `make test`. Each sets up .venv first.
-# `make demo` serves a generated demo corpus the way `make serve` serves ./seeds.
+# The commands of the README: `make serve`, `make cluster`, `make demo` and `make test`. Each sets up .venv first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +8,7 @@ DEMO_SEED ?= 1
 DEMO_ROOT ?= .demo
 DEMO_DIR := $(DEMO_ROOT)/$(DEMO_COUNT)-$(DEMO_SEED)
 
-.PHONY: serve demo demo-corpus test lint openapi tools bench screenshots clean
+.PHONY: serve cluster demo demo-corpus test lint openapi tools bench screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +30,8 @@ $(DEMO_DIR): api/content/generate.py | $(BIN)/.installed
 	rm -rf "$@" "$@.partial"
 	$(BIN)/flask --app wsgi seeds generate --count $(DEMO_COUNT) --seed $(DEMO_SEED) "$@.partial"
 	mv "$@.partial" "$@"
+cluster: $(BIN)/.installed  ## NEWS_API_REPLICAS (3) replicas behind nginx on :8000 (README "Cluster")
+	$(BIN)/python -m api.operations.cluster
 
 test: $(BIN)/.installed  ## lint, then the test suite
 	$(BIN)/ruff check .

@@ -67,6 +67,9 @@ class Config:
     # counts are kept ("memory://": per worker; "redis://host:6379": shared).
     RATE_LIMIT = ""
     RATE_LIMIT_STORAGE = "memory://"
+    # This replica's name, sent in X-Served-By on every response ("": no header); behind a
+    # load balancer, each replica gets its own (README "Cluster").
+    SERVED_BY = ""
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
     PROXY_FIX = 0
     COMPRESS_MIMETYPES = [

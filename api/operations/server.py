@@ -16,8 +16,12 @@ while the builder checks the folder in the background). ``SIGTERM`` or ``SIGINT`
 granian stops accepting connections, lets each worker finish its requests (at most
 ``NEWS_API_GRACEFUL_TIMEOUT`` seconds), then this exits 0.
 
+``NEWS_API_BUILDER=off``: no builder here; the workers follow a store that another
+launcher builds (replicas sharing one ``NEWS_API_CACHE_DIR``: README "Cluster"). Until
+that one has made a version current, content routes answer 503.
+
 Settings: ``NEWS_API_HOST``, ``NEWS_API_PORT``, ``NEWS_API_WORKERS``,
-``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG`` and every
+``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG``, ``NEWS_API_BUILDER`` and every
 setting of the app (README); any ``GRANIAN_*`` variable reaches granian as well.
 
 Only the standard library is imported at first: the server starts before this process
@@ -145,6 +149,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        if env.get("NEWS_API_BUILDER", "on").lower() in ("off", "false", "0"):
+            status = server.wait()
+            return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
         # Now the app's code (the builder); the server is already starting meanwhile.
         from flask import Config as Settings
 

@@ -91,7 +91,7 @@ def feed_response(scope: Scope, fmt: FeedFormat, query: dict, path: dict[str, st
     articles = [orjson.loads(index.article_json(index.article_id(p))) for p in positions]
     page = query["page"]
     total_pages = -(-selection.total // query["pageSize"])
-    pages = page_links(url_prefix(), page, total_pages)
+    pages = page_links(url_prefix(), page, total_pages, index.version)
     title = _title(scoped.name, scope)
     home_url = f"{url_prefix(scoped.list_url)}page={page}"
     info = FeedInfo(
