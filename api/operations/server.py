@@ -30,6 +30,7 @@ loads the app's code for the builder.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 METRICS_DIR_PREFIX = "news-api-metrics-"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -111,6 +113,16 @@ def _granian_log_config(folder: Path, fmt: str, level: str) -> Path | None:
     return path
 
 
+def _stop_with_parent() -> None:
+    """In the server's process, before it runs: SIGTERM it when this launcher dies, even
+    by SIGKILL, so a server never outlives its launcher (Linux; elsewhere nothing)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> int:
     temporary = Path(tempfile.mkdtemp(prefix="news-api-server-"))
     env = os.environ
@@ -138,13 +150,27 @@ def main() -> int:
 
     log_config = _granian_log_config(temporary, log_format, log_level)
     cmd = granian_command(host, port, workers, log_config)
-    server = subprocess.Popen(cmd, env=worker_env, cwd=ROOT)
+    # A session of its own: its workers can be stopped together if granian does not stop.
+    server = subprocess.Popen(
+        cmd, env=worker_env, cwd=ROOT, preexec_fn=_stop_with_parent, start_new_session=True
+    )
     stopping = threading.Event()
+    grace = _env_int("NEWS_API_GRACEFUL_TIMEOUT", 20) + 10
 
     def stop(signum, frame) -> None:
+        if stopping.is_set():
+            return
         stopping.set()
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)  # graceful: granian drains its workers
+            threading.Thread(target=kill_if_stuck, daemon=True).start()
+
+    def kill_if_stuck() -> None:
+        # Granian can miss a SIGTERM that comes while a worker is still starting.
+        try:
+            server.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -169,7 +195,7 @@ def main() -> int:
         return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
         shutil.rmtree(temporary, ignore_errors=True)
         if not given_metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
