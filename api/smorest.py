@@ -11,6 +11,7 @@ from __future__ import annotations
 import http
 
 import flask_smorest
+import marshmallow as ma
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
@@ -92,6 +93,17 @@ class Blueprint(flask_smorest.Blueprint):
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **kwargs) -> None:
+        super()._init_spec(**kwargs)
+        # apispec documents ma.fields.Url as `format: url`, which JSON Schema does not
+        # define (validators reject examples against it); `uri` is the format.
+        self.register_field(ma.fields.Url, "string", "uri")
+
+    def spec_paths(self) -> dict[str, dict]:
+        """The spec's paths as built so far, to complete in place (apispec has no public
+        accessor: ``to_dict()`` hands out this same dict)."""
+        return self.spec._paths
 
     def handle_http_exception(self, error):
         return problem_from_http_exception(error)

@@ -16,7 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from .content.artifact import ArtifactStore
@@ -25,6 +25,9 @@ from .content.index import ContentIndex
 log = logging.getLogger(__name__)
 
 VERSION_HEADER = "X-Content-Version"
+# The query parameter of links that continue a walk (next, prev, last): the version the
+# page was made from (api.resources.listing).
+VERSION_PARAMETER = "contentVersion"
 # Seconds a client is told to wait while the first index is being built.
 NOT_READY_RETRY_AFTER = 5
 
@@ -48,42 +51,55 @@ class ContentStore:
         self.index: ContentIndex | None = index
         self.last_load: LoadResult | None = None
         self._following: threading.Event | None = None
+        self._artifacts: ArtifactStore | None = None
 
     def follow(self, artifacts: ArtifactStore, interval: float) -> None:
         """Serve whichever version ``artifacts``' ``CURRENT`` names: map it now if there
         is one, then look every ``interval`` seconds (one ``stat``) in a thread and swap
         in the next one when it changes. The old index goes when its last request ends."""
-        stamp = self._follow_step(artifacts, None)
+        self._artifacts = artifacts
+        self._stamp = None
+        self._follow_lock = threading.Lock()
+        self.catch_up()
         status = self._follow_status(artifacts, None)
         self._following = stop = threading.Event()
 
         def run() -> None:
-            nonlocal stamp, status
+            nonlocal status
             while not stop.wait(interval):
                 try:
-                    stamp = self._follow_step(artifacts, stamp)
+                    self.catch_up()
                     status = self._follow_status(artifacts, status)
                 except Exception:  # never let the thread die
                     log.exception("following %s", artifacts.dir)
 
         threading.Thread(target=run, name="content-follower", daemon=True).start()
 
-    def _follow_step(self, artifacts: ArtifactStore, seen: tuple | None) -> tuple | None:
-        stamp = artifacts.current_stamp()
-        if stamp is None or stamp == seen:
-            return seen
-        version = artifacts.current_version()
-        if version is None or (self.index is not None and self.index.version == version):
-            return stamp
-        try:
-            index = artifacts.open(version)
-        except Exception as exc:  # e.g. pruned meanwhile, or another format: next time
-            log.warning("cannot map version %s of %s: %s", version, artifacts.dir, exc)
-            return seen
-        current, self.index = self.index, index  # the swap: one assignment
+    def catch_up(self) -> None:
+        """Swap in the version ``CURRENT`` names now if it changed since the last look
+        (one ``stat`` when it did not). The follower calls this every interval; a request
+        that names a version this process does not serve calls it at once, so a replica
+        that is a little behind never answers a link made by one that is ahead."""
+        artifacts = self._artifacts
+        if artifacts is None:
+            return  # not following: this process builds its own index, always the newest
+        with self._follow_lock:
+            stamp = artifacts.current_stamp()
+            if stamp is None or stamp == self._stamp:
+                return
+            version = artifacts.current_version()
+            if version is None or (self.index is not None and self.index.version == version):
+                self._stamp = stamp
+                return
+            try:
+                index = artifacts.open(version)
+            except Exception as exc:  # e.g. pruned meanwhile, or another format: next time
+                log.warning("cannot map version %s of %s: %s", version, artifacts.dir, exc)
+                return
+            current, self.index = self.index, index  # the swap: one assignment
+            self._stamp = stamp
         if current is not None:
             log.info("reloaded: version %s replaces %s", index.version, current.version)
-        return stamp
 
     def _follow_status(self, artifacts: ArtifactStore, seen: tuple | None) -> tuple | None:
         """The builder's last attempt (for /metrics), when its status file changes."""
@@ -111,7 +127,14 @@ def current_index() -> ContentIndex:
     rest of the request. Before the first build finishes: :class:`ContentNotReady`."""
     index = g.get("content_index")
     if index is None:
-        index = current_app.extensions["content"].index
+        store = current_app.extensions["content"]
+        index = store.index
+        # A link from another replica (or the cache) names the version it was made from:
+        # answer from that version or a newer one, never an older one (README "Cluster").
+        named = request.args.get(VERSION_PARAMETER)
+        if named is not None and (index is None or named != index.version):
+            store.catch_up()
+            index = store.index
         if index is None:
             raise ContentNotReady()
         g.content_index = index

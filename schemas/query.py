@@ -94,6 +94,19 @@ class PaginationArgsSchema(QueryArgsSchema):
         },
     )
 
+    contentVersion = ma.fields.String(
+        validate=ma.validate.Regexp(
+            r"^[0-9a-f]{16}$", error="Must be a content version (16 hexadecimal digits)."
+        ),
+        metadata={
+            "description": "Set by the `prev`, `next` and `last` links: the content version "
+            "(`X-Content-Version`) of the page they came from. The answer comes from that "
+            "version or a newer one, never an older one, whichever server or cache answers "
+            "it. A client need not set it.",
+            "example": "9f2c1e0a7b3d4c5e",
+        },
+    )
+
     @ma.post_load
     def page_size_from_settings(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
         """The default and the limit are server settings, so they are applied here."""
@@ -374,4 +387,4 @@ class ExportQueryArgsSchema(_NotAListPageArgsSchema):
     fields_ = FieldSelection(ArticleSummarySchema, data_key="fields")
 
     class Meta(_NotAListPageArgsSchema.Meta):
-        exclude = (*_NotAListPageArgsSchema.Meta.exclude, "page", "pageSize")
+        exclude = (*_NotAListPageArgsSchema.Meta.exclude, "page", "pageSize", "contentVersion")

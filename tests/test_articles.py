@@ -27,7 +27,8 @@ def test_list_is_newest_first_with_envelope(client):
     body = response.get_json()
     assert ids(response) == [f"a{i:02d}" for i in range(29, 9, -1)]
     assert (body["total"], body["page"], body["pageSize"], body["totalPages"]) == (30, 1, 20, 2)
-    assert body["links"]["next"].endswith("/articles?page=2")
+    version = response.headers["X-Content-Version"]
+    assert body["links"]["next"].endswith(f"/articles?contentVersion={version}&page=2")
     assert body["links"]["prev"] is None
     assert response.headers["X-Total-Count"] == "30"
     assert 'rel="next"' in response.headers["Link"]
@@ -136,12 +137,12 @@ def test_pages_walk_sees_every_item_once(client):
 def test_last_page_and_past_the_end(client):
     last = client.get("/articles?page=2").get_json()
     assert len(last["items"]) == 10 and last["links"]["next"] is None
-    assert last["links"]["prev"].endswith("page=1")
+    assert last["links"]["prev"].endswith("&page=1")
     past = client.get("/articles?page=9")
     assert past.status_code == 200
     body = past.get_json()
     assert body["items"] == [] and body["total"] == 30
-    assert body["links"]["prev"].endswith("page=2") and body["links"]["last"].endswith("page=2")
+    assert body["links"]["prev"].endswith("&page=2") and body["links"]["last"].endswith("&page=2")
 
 
 def test_get_one_article_has_everything(client):
@@ -176,10 +177,12 @@ def test_unknown_article_is_404(client, path):
 
 
 def test_links_keep_the_request_but_its_page(client):
-    body = client.get("/articles?pag%65=2&pageSize=5&topic=ai%2Ccomputer-vision").get_json()
+    response = client.get("/articles?pag%65=2&pageSize=5&topic=ai%2Ccomputer-vision")
+    body, version = response.get_json(), response.headers["X-Content-Version"]
     assert body["page"] == 2
     assert body["links"]["next"] == (
-        "http://localhost/articles?pageSize=5&topic=ai%2Ccomputer-vision&page=3"
+        "http://localhost/articles?pageSize=5&topic=ai%2Ccomputer-vision"
+        f"&contentVersion={version}&page=3"
     )
 
 

@@ -69,7 +69,10 @@ def test_json_feed_follows_the_specification(client):
     assert feed["title"] == "News Content API: articles"
     assert feed["feed_url"] == f"{BASE}/articles/feed.json?pageSize=5&page=1"
     assert feed["home_page_url"] == f"{BASE}/articles?pageSize=5&page=1"
-    assert feed["next_url"] == f"{BASE}/articles/feed.json?pageSize=5&page=2"
+    version = response.headers["X-Content-Version"]
+    assert (
+        feed["next_url"] == f"{BASE}/articles/feed.json?pageSize=5&contentVersion={version}&page=2"
+    )
     for item in feed["items"]:
         for key in ("id", "url", "external_url", "image", "authors"):
             values = [item[key]] if isinstance(item[key], str) else [a["url"] for a in item[key]]
@@ -151,7 +154,10 @@ def test_atom_feed_reads_back_with_feedparser(client):
     assert feed.feed.title == "News Content API: articles"
     links = {link.rel: link.href for link in feed.feed.links}
     assert links["self"] == f"{BASE}/articles/feed.atom?pageSize=3&sort=publishedDateTime&page=1"
-    assert links["next"].endswith("/articles/feed.atom?pageSize=3&sort=publishedDateTime&page=2")
+    assert links["next"].endswith(
+        "/articles/feed.atom?pageSize=3&sort=publishedDateTime"
+        f"&contentVersion={response.headers['X-Content-Version']}&page=2"
+    )
     assert links["last"].endswith("&page=10")
     assert links["alternate"] == f"{BASE}/articles?pageSize=3&sort=publishedDateTime&page=1"
     assert "previous" not in links
@@ -186,12 +192,13 @@ def test_rss_feed_reads_back_with_feedparser(client):
     assert feed.feed.link == f"{BASE}/articles?pageSize=3&sort=publishedDateTime&page=2"
     links = {link.rel: link.href for link in feed.feed.links if link.rel != "alternate"}
     url = f"{BASE}/articles/feed.rss?pageSize=3&sort=publishedDateTime&page="
+    pinned = url.replace("page=", f"contentVersion={response.headers['X-Content-Version']}&page=")
     assert links == {
         "self": f"{url}2",
         "first": f"{url}1",
-        "previous": f"{url}1",
-        "next": f"{url}3",
-        "last": f"{url}10",
+        "previous": f"{pinned}1",
+        "next": f"{pinned}3",
+        "last": f"{pinned}10",
     }
     assert [e.id for e in feed.entries] == [api_url("a03"), api_url("a04"), api_url("a05")]
     entry = feed.entries[0]

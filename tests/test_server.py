@@ -24,7 +24,10 @@ def test_real_server_serves_lists_items_and_problems(server):
     status, headers, body = get(f"{server}/articles?topic=ai&pageSize=5")
     assert status == 200 and body["total"] == 15 and len(body["items"]) == 5
     assert headers["X-Total-Count"] == "15"
-    assert body["links"]["next"] == f"{server}/articles?topic=ai&pageSize=5&page=2"
+    version = headers["X-Content-Version"]
+    assert body["links"]["next"] == (
+        f"{server}/articles?topic=ai&pageSize=5&contentVersion={version}&page=2"
+    )
     status, _, article = get(f"{server}/articles/a00")
     assert status == 200 and article["related"][0]["id"] == "a01"
     status, headers, problem = get(f"{server}/articles?pageSize=100000")

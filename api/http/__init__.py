@@ -4,7 +4,8 @@ hooks in reverse):
 
 1. :mod:`.access`: the request id, then (last, on the way out) metrics and the access line;
 2. :mod:`.url_checks`: URLs refused before anything reads them (bad UTF-8, too long);
-3. :mod:`.security_headers`: set on every response, errors included;
+3. :mod:`.security_headers`: set on every response, errors included, and
+   :mod:`.served_by` (``X-Served-By``: which replica answered);
 4. :mod:`.rate_limits`: optional limits per client (before caching, so hits count too);
 5. the content version header (:mod:`api.store`), :mod:`.cors`, compression;
 6. :mod:`.caching`: conditional requests (304) and the response cache, then ETag and
@@ -21,7 +22,7 @@ from flask_compress import Compress
 from .. import store
 from ..operations import metrics
 from ..operations.logs import AccessLog
-from . import access, caching, cors, rate_limits, security_headers, url_checks
+from . import access, caching, cors, rate_limits, security_headers, served_by, url_checks
 
 
 def init_app(app: Flask, access_log: AccessLog) -> None:
@@ -31,6 +32,7 @@ def init_app(app: Flask, access_log: AccessLog) -> None:
     access.init_app(app, metrics.init_app(app), access_log)
     url_checks.init_app(app)  # before any other hook reads the URL
     security_headers.init_app(app)  # runs after every other hook (but access), on every response
+    served_by.init_app(app)
     rate_limits.init_app(app)  # before caching, so cached answers are counted too
     store.init_app(app)
     cors.init_app(app)

@@ -66,6 +66,8 @@ class _Validators:
         content = None
         if req.endpoint == "articles.Article" and req.view_args:
             content = index.article_digest(req.view_args["article_id"])
+        elif req.blueprint == "sync":  # also depends on the history (api.resources.sync)
+            content = current_app.extensions["sync"].history.tag(index).encode()
         environ = req.environ
         query = environ.get("QUERY_STRING", "")
         # The request, normalized: parameters in any order are the same request. The

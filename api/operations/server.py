@@ -16,8 +16,12 @@ while the builder checks the folder in the background). ``SIGTERM`` or ``SIGINT`
 granian stops accepting connections, lets each worker finish its requests (at most
 ``NEWS_API_GRACEFUL_TIMEOUT`` seconds), then this exits 0.
 
+``NEWS_API_BUILDER=off``: no builder here; the workers follow a store that another
+launcher builds (replicas sharing one ``NEWS_API_CACHE_DIR``: README "Cluster"). Until
+that one has made a version current, content routes answer 503.
+
 Settings: ``NEWS_API_HOST``, ``NEWS_API_PORT``, ``NEWS_API_WORKERS``,
-``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG`` and every
+``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG``, ``NEWS_API_BUILDER`` and every
 setting of the app (README); any ``GRANIAN_*`` variable reaches granian as well.
 
 Only the standard library is imported at first: the server starts before this process
@@ -26,6 +30,7 @@ loads the app's code for the builder.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -38,6 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 METRICS_DIR_PREFIX = "news-api-metrics-"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -107,6 +113,16 @@ def _granian_log_config(folder: Path, fmt: str, level: str) -> Path | None:
     return path
 
 
+def _stop_with_parent() -> None:
+    """In the server's process, before it runs: SIGTERM it when this launcher dies, even
+    by SIGKILL, so a server never outlives its launcher (Linux; elsewhere nothing)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> int:
     temporary = Path(tempfile.mkdtemp(prefix="news-api-server-"))
     env = os.environ
@@ -134,17 +150,34 @@ def main() -> int:
 
     log_config = _granian_log_config(temporary, log_format, log_level)
     cmd = granian_command(host, port, workers, log_config)
-    server = subprocess.Popen(cmd, env=worker_env, cwd=ROOT)
+    # A session of its own: its workers can be stopped together if granian does not stop.
+    server = subprocess.Popen(
+        cmd, env=worker_env, cwd=ROOT, preexec_fn=_stop_with_parent, start_new_session=True
+    )
     stopping = threading.Event()
+    grace = _env_int("NEWS_API_GRACEFUL_TIMEOUT", 20) + 10
 
     def stop(signum, frame) -> None:
+        if stopping.is_set():
+            return
         stopping.set()
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)  # graceful: granian drains its workers
+            threading.Thread(target=kill_if_stuck, daemon=True).start()
+
+    def kill_if_stuck() -> None:
+        # Granian can miss a SIGTERM that comes while a worker is still starting.
+        try:
+            server.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        if env.get("NEWS_API_BUILDER", "on").lower() in ("off", "false", "0"):
+            status = server.wait()
+            return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
         # Now the app's code (the builder); the server is already starting meanwhile.
         from flask import Config as Settings
 
@@ -162,7 +195,7 @@ def main() -> int:
         return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
         shutil.rmtree(temporary, ignore_errors=True)
         if not given_metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -17,8 +17,10 @@ import orjson
 from flask import request
 from flask_smorest import abort
 
+from ..store import VERSION_PARAMETER
+
 # Parameters that do not change which items a walk visits.
-NOT_FILTERS = frozenset({"page", "pageSize", "cursor"})
+NOT_FILTERS = frozenset({"page", "pageSize", "cursor", VERSION_PARAMETER})
 
 
 def _filters_digest() -> str:

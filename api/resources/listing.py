@@ -9,6 +9,8 @@ from flask import Response, request
 
 from schemas.selection import project
 
+from ..store import VERSION_PARAMETER, current_index
+
 JSON_MIMETYPE = "application/json"
 
 
@@ -44,11 +46,12 @@ def page_response(
 ) -> Response:
     """The list envelope (``schemas.common.PageSchema``) around a JSON array of items.
 
-    Links keep every parameter of the request but ``page`` and ``cursor``; they go in the
-    body, in an RFC 8288 ``Link`` header, and the total in ``X-Total-Count``. In a cursor
-    walk (``cursor`` given; ``start`` is the first item's offset), ``next`` carries
-    ``next_cursor``, ``first`` starts the walk again and ``prev`` is null. ``facets``
-    (JSON) goes last.
+    Links keep every parameter of the request but ``page``, ``cursor`` and
+    ``contentVersion``; they go in the body, in an RFC 8288 ``Link`` header, and the
+    total in ``X-Total-Count``. In a cursor walk (``cursor`` given; ``start`` is the
+    first item's offset), ``next`` carries ``next_cursor``, ``first`` starts the walk
+    again and ``prev`` is null. Links that continue a walk carry the content version
+    (see :func:`page_links`). ``facets`` (JSON) goes last.
     """
     size = query["pageSize"]
     cursor = query.get("cursor")
@@ -56,15 +59,17 @@ def page_response(
     total_pages = -(-total // size)
     last = max(total_pages, 1)
     url = url_prefix()
+    version = current_index().version
     if cursor is None:
-        links = page_links(url, page, total_pages)
+        links = page_links(url, page, total_pages, version)
     else:
+        pin = _pin(version)
         links = {
             "self": f"{url}cursor={cursor}",
             "first": f"{url}cursor=",
             "prev": None,
-            "next": f"{url}cursor={next_cursor}" if next_cursor else None,
-            "last": f"{url}page={last}",
+            "next": f"{url}{pin}cursor={next_cursor}" if next_cursor else None,
+            "last": f"{url}{pin}page={last}",
         }
     meta = orjson.dumps(
         {"total": total, "page": page, "pageSize": size, "totalPages": total_pages, "links": links}
@@ -79,29 +84,42 @@ def page_response(
     return response
 
 
-def page_links(url: str, page: int, total_pages: int) -> dict[str, str | None]:
+def page_links(
+    url: str, page: int, total_pages: int, version: str | None = None
+) -> dict[str, str | None]:
     """Links to pages around ``page``; ``url`` ends ready for ``page=N`` (see
-    :func:`url_prefix`). A page past the end links back to the last one."""
+    :func:`url_prefix`). A page past the end links back to the last one.
+
+    ``prev``, ``next`` and ``last`` continue a walk begun on content ``version``: they
+    carry it (``contentVersion=``), so a replica that has not yet seen that version
+    maps it before answering, and a cache never answers them from an older version
+    (decision 0020). ``self`` and ``first`` name the list itself: the newest version."""
     last = max(total_pages, 1)
+    pin = _pin(version)
     return {
         "self": f"{url}page={page}",
         "first": f"{url}page=1",
-        "prev": f"{url}page={min(page - 1, last)}" if page > 1 else None,
-        "next": f"{url}page={page + 1}" if page < total_pages else None,
-        "last": f"{url}page={last}",
+        "prev": f"{url}{pin}page={min(page - 1, last)}" if page > 1 else None,
+        "next": f"{url}{pin}page={page + 1}" if page < total_pages else None,
+        "last": f"{url}{pin}page={last}",
     }
 
 
+def _pin(version: str | None) -> str:
+    return "" if version is None else f"{VERSION_PARAMETER}={version}&"
+
+
 def url_prefix(path: str | None = None) -> str:
-    """This request's URL without ``page`` and ``cursor``, ready for ``page=N`` or
-    ``cursor=C``. The other parameters keep the client's own encoding and order.
+    """This request's URL without ``page``, ``cursor`` and ``contentVersion``, ready for
+    ``page=N`` or ``cursor=C``. The other parameters keep the client's own encoding and
+    order.
 
     ``path`` (URL-quoted, from ``url_for``) replaces the request's own path: a link to
     the same query in another representation (a feed's list, a list's feed)."""
     kept = [
         part
         for part in request.query_string.decode("latin-1").split("&")
-        if part and unquote_plus(part.partition("=")[0]) not in ("page", "cursor")
+        if part and unquote_plus(part.partition("=")[0]) not in _NOT_KEPT
     ]
     if path is None:
         env = request.environ
@@ -112,6 +130,7 @@ def url_prefix(path: str | None = None) -> str:
 
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_NOT_KEPT = frozenset({"page", "cursor", VERSION_PARAMETER})
 
 
 LIST_HEADERS = {
