@@ -4,8 +4,8 @@ Werkzeug reads what it can of a bad URL: invalid UTF-8 becomes U+FFFD and a stra
 stays as it is, so ``?topic=%ff`` would quietly match nothing and ``/articles/%ff``
 would look for an article called "\N{REPLACEMENT CHARACTER}". Those are client errors,
 and the client is told so (400). A URL longer than ``MAX_URL_BYTES`` is a 414, whatever
-the server (granian refuses a request whose head exceeds its buffer, 64 KiB as the
-launcher sets it, with an empty 431 of its own); an unusable ``Host`` header (links are
+the server (granian refuses a request whose head exceeds its buffer, about 128 KiB with
+the launcher's setting, with an empty 431 of its own); an unusable ``Host`` header (links are
 made from it) is a 400.
 
 The checks cost almost nothing on an ordinary request: an ASCII URL without ``%`` has

@@ -70,7 +70,7 @@ def granian_command(host: str, port: int, workers: int, log_config: Path | None)
         str(workers),
         "--blocking-threads",
         "1",
-        # The request's head (line and fields) must fit: longer ones are 431s.
+        # Bounds the request's head (line and fields): over about twice this, a 431.
         "--http1-buffer-size",
         str(64 * 1024),
         "--backlog",
