@@ -10,7 +10,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .content import generate as generator
 from .content.build import ContentFolderError, build_index
 
 seeds_cli = AppGroup("seeds", help="Check and build content folders, or generate one.")
@@ -68,10 +67,10 @@ def build(folder: Path | None) -> None:
 @seeds_cli.command("generate")
 @click.option(
     "--count",
-    type=click.IntRange(0, generator.MAX_COUNT),
+    type=click.IntRange(0),
     default=3000,
     show_default=True,
-    help="How many articles.",
+    help="How many articles (at most 1,000,000).",
 )
 @click.option(
     "--seed",
@@ -99,6 +98,10 @@ def generate(count: int, seed: int, jobs: int | None, force: bool, folder: Path)
     them). Files go to FOLDER/000/a0000000.md and on, 1,000 per folder. What `make demo`
     serves and what the benchmark loads; details in api/content/generate.py.
     """
+    from .content import generate as generator  # seconds to import: only when asked for
+
+    if count > generator.MAX_COUNT:
+        raise click.BadParameter(f"at most {generator.MAX_COUNT:,}", param_hint="'--count'")
     try:
         generator.check_target(folder, force)
     except ValueError as exc:
