@@ -213,8 +213,8 @@ MALFORMED = [
 
 def test_the_server_refuses_malformed_requests(server):
     """Refused by granian before the app runs (an empty body, no trace): malformed
-    requests, a head over granian's limit (about 128 KiB), too many fields; or by the app (a problem document): a
-    URL over 8190 bytes."""
+    requests, a head over granian's limit (about 128 KiB), too many fields; or by the
+    app (a problem document): a URL over 8190 bytes."""
     for request_bytes, status in MALFORMED:
         code, _, body = raw_request(server.base, request_bytes)
         assert code == status, (request_bytes[:60], body)

@@ -125,6 +125,7 @@ OPERATION_IDS = {
     "/providers/{provider_id}/feed.rss": "getProviderFeedRss",
     "/readyz": "getReadiness",
     "/suggest": "suggest",
+    "/sync": "sync",
     "/topics": "listTopics",
     "/topics/{topic_id}": "getTopic",
     "/topics/{topic_id}/articles": "listTopicArticles",

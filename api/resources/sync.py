@@ -50,6 +50,7 @@ START_AGAIN = "Start a new initial sync with GET /sync (no token)."
 
 @blp.route("")
 class Sync(MethodView):
+    @blp.doc(operationId="sync")
     @blp.arguments(SYNC_QUERY, location="query")
     @blp.response(200, SyncPageSchema)
     @blp.alt_response(410, response="GONE")
