@@ -16,11 +16,12 @@ from .cli import seeds_cli
 from .config import Config
 from .content.build import check_folder
 from .content.index import ContentIndex
-from .operations import builder, logs
+from .operations import builder, logs, publishing
 from .operations.reload import Reloader
 from .pages.docs import docs_bp
 from .pages.explore import explore_bp
 from .resources import BLUEPRINTS
+from .resources.examples import add_examples
 from .smorest import Api
 from .store import ContentStore
 
@@ -44,11 +45,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if proxies := app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    app.extensions["sync"] = sync = publishing.sync_setup(
+        app.config, notify=not app.config["FOLLOW"]
+    )
     _start_content(app)
     http.init_app(app, access_log)
+    if sync.notifier is not None:
+        sync.notifier.metrics.register(app.extensions["metrics_registry"])
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    add_examples(app, api)
     app.register_blueprint(docs_bp)
     app.register_blueprint(explore_bp)
     app.cli.add_command(seeds_cli)
@@ -92,5 +99,8 @@ def _start_content(app: Flask) -> None:
 
 
 def load_index(app: Flask) -> ContentIndex:
-    """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it; log what was skipped."""
-    return builder.build(app.config)
+    """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it; log what was skipped;
+    record the version in the sync history (and announce it)."""
+    index = builder.build(app.config)
+    publishing.record_version(app.extensions["sync"], index)
+    return index

@@ -27,6 +27,23 @@ class Config:
     RELOAD = "off"
     # Seconds the folder must stay quiet before a reload: a burst of writes is one reload.
     RELOAD_DELAY = 1.0
+    # Sync (GET /sync, decision 0017): a token stays usable while its version is among
+    # the last SYNC_RETENTION_VERSIONS and was replaced less than SYNC_RETENTION_DAYS
+    # ago (0: no limit of that kind); older tokens are 410 Gone.
+    SYNC_RETENTION_VERSIONS = 1000
+    SYNC_RETENTION_DAYS = 30
+    # Webhooks: URLs (a JSON list, or separated by commas or spaces) that get a signed
+    # event after each new content version, and the Standard Webhooks secret
+    # ("whsec_" + base64; required with URLs). A failed delivery (5xx, 429, timeout) is
+    # retried after WEBHOOK_BACKOFF seconds, doubled each time, for WEBHOOK_RETRY_SECONDS.
+    WEBHOOKS: list[str] | str = []
+    WEBHOOK_SECRET = ""
+    WEBHOOK_TIMEOUT = 5.0
+    WEBHOOK_BACKOFF = 1.0
+    WEBHOOK_RETRY_SECONDS = 600.0
+    # The API's public base URL (e.g. "https://news.example"), for the /sync link in
+    # webhook events; empty: the link is a path ("/sync?token=...").
+    PUBLIC_URL = ""
     DEFAULT_PAGE_SIZE = 20
     MAX_PAGE_SIZE = 100
     # Sent with every successful GET/HEAD (errors are "no-store").
@@ -88,5 +105,8 @@ class Config:
             "(`items`, `total`, `page`, `pageSize`, `totalPages`, `links`), a `Link` header "
             "and `X-Total-Count`. Every error is an RFC 9457 problem document.",
             "license": {"name": "MIT", "identifier": "MIT"},
+            "contact": {"name": "The News Content API team"},
         },
+        # Relative: the server that serves this document (and the docs page's "Try it out").
+        "servers": [{"url": "/", "description": "This server"}],
     }

@@ -150,7 +150,7 @@ def init_app(app: Flask) -> None:
         if index is None:
             index = current_app.extensions["content"].index
         if index is not None:
-            response.headers[VERSION_HEADER] = index.version
+            response.headers.add(VERSION_HEADER, index.version)  # no view sets it
         return response
 
 

@@ -1,35 +1,152 @@
-"""Per-request cost of the operations hooks (request id, metrics, JSON access line),
-in-process: N test-client requests of one cached page, with and without them.
+"""What each per-request hook costs, in-process: request id, URL checks, security headers,
+content version, CORS, compression, conditional requests and ETag, metrics, access line.
 
     .venv/bin/python bench/overhead.py [--requests 20000] [--rounds 5] [--multiprocess]
 
-Rows: ``bare`` (the hooks of api.access removed), ``metrics`` (request id and metrics;
-access lines off), ``metrics+log`` (and the JSON access line, written
-to /dev/null). Each row is the best of ``--rounds`` runs (the least disturbed by other
-work on the machine; CPU time of this process); the last column is the difference
-from ``bare``. ``--multiprocess`` counts in files, as under gunicorn.
+Two workloads through the test client, on a 30-article corpus: ``repeated`` (one URL
+again and again, answered from the response cache) and ``distinct`` (a new query string
+every request, so the view runs). For each:
+
+- one row per hook (each ``before_request``/``after_request`` function the app
+  registered, in the order a request meets them; the access hooks' metrics and access
+  line timed apart): the median of its per-call time, measured around each call with
+  ``perf_counter`` minus the same measurement around a function that does nothing. The
+  median is the cost of a call the machine did not interrupt; ``sum`` adds them up.
+- ``bare`` and ``hooks``: CPU time per request (best of ``--rounds``) without any hook
+  and with all of them; ``+µs`` is their difference (what the hooks cost end to end,
+  noisier than the rows above on a busy machine).
+- ``hello``: a bare Flask app answering ``{"hello": "world"}`` through its test client,
+  the machine's yardstick (compare runs on different days by this row).
+
+Access lines go to ``/dev/null``; ``--multiprocess`` counts metrics in files, as under
+the production server.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-URL = "/articles?topic=ai&pageSize=5"
+REPEATED = "/articles?topic=ai&pageSize=5"
+DISTINCT = "/articles?topic=ai&pageSize=5&page={}"  # pages past the end are empty lists
 
 
-def timed(client, n: int) -> float:
-    started = time.process_time()
-    for _ in range(n):
-        client.get(URL)
-    return (time.process_time() - started) / n * 1e6
+def _noop(*args):
+    return args[0] if args else None
+
+
+class HookTimer:
+    """Per-call durations of wrapped functions (µs), for medians."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, list[float]] = {}
+
+    def wrap(self, label: str, fn: Callable) -> Callable:
+        calls = self.calls.setdefault(label, [])
+        clock = time.perf_counter
+
+        def timed(*args):
+            started = clock()
+            result = fn(*args)
+            calls.append((clock() - started) * 1e6)
+            return result
+
+        return timed
+
+    def median(self, label: str) -> float:
+        return statistics.median(self.calls[label])
+
+    def clear(self) -> None:
+        for calls in self.calls.values():
+            calls.clear()
+
+
+def _label(fn: Callable) -> str:
+    module = fn.__module__.rsplit(".", 1)[-1]
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if module == "flask_compress":
+        return "compress.after_request"
+    return f"{module}.{name}"
+
+
+def measure(app, urls: Callable[[int], str], args) -> None:
+    from api.http import access
+
+    client = app.test_client()
+    before, after = app.before_request_funcs[None], app.after_request_funcs[None]
+    original = (list(before), list(after))
+    metrics = app.extensions["metrics"]
+    access_log = app.extensions["access_log"]
+
+    def cpu(n: int) -> float:
+        started = time.process_time()
+        for i in range(n):
+            client.get(urls(i))
+        return (time.process_time() - started) / n * 1e6
+
+    cpu(200)  # warm up
+    bare, hooked = [], []
+    for _ in range(args.rounds):
+        before[:], after[:] = [], []
+        bare.append(cpu(args.requests))
+        before[:], after[:] = original
+        hooked.append(cpu(args.requests))
+
+    # Per hook: each registered function wrapped; metrics and the access line inside
+    # access.record wrapped too (their time is also part of its row).
+    timer = HookTimer()
+    order = [*original[0], *reversed(original[1])]  # the order a request meets them
+    labels = [_label(fn) for fn in order]
+    before[:] = [timer.wrap(_label(fn), fn) for fn in original[0]]
+    after[:] = [timer.wrap(_label(fn), fn) for fn in original[1]]
+    inner = {"metrics (in access.finish)": None, "access line (in access.finish)": None}
+    observe, write = metrics.observe, access_log.write
+    metrics.observe = timer.wrap("metrics (in access.finish)", observe)
+    access_log.write = timer.wrap("access line (in access.finish)", write)
+    empty = timer.wrap("(empty)", _noop)
+    try:
+        for i in range(args.requests):
+            client.get(urls(i))
+            empty()
+    finally:
+        before[:], after[:] = original
+        del metrics.observe, access_log.write
+    assert access.start in original[0]
+    calibration = timer.median("(empty)")
+    total = 0.0
+    for label in labels:
+        cost = max(timer.median(label) - calibration, 0.0)
+        total += cost
+        print(f"  {label:34} {cost:7.2f}")
+    for label in inner:
+        print(f"    {label:32} {max(timer.median(label) - calibration, 0.0):7.2f}")
+    print(f"  {'sum':34} {total:7.2f}")
+    print(f"  {'bare (CPU µs/request)':34} {min(bare):7.1f}")
+    print(f"  {'hooks (CPU µs/request)':34} {min(hooked):7.1f}   +{min(hooked) - min(bare):.1f}")
+
+
+def hello_cost(n: int, rounds: int) -> float:
+    from flask import Flask
+
+    hello = Flask("hello")
+    hello.get("/")(lambda: {"hello": "world"})
+    client = hello.test_client()
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(n):
+            client.get("/")
+        best = min(best, (time.process_time() - started) / n * 1e6)
+    return best
 
 
 def main() -> None:
@@ -44,41 +161,19 @@ def main() -> None:
         from helpers import write_corpus
 
         from api import create_app
-        from api.http import access
 
         corpus = write_corpus(Path(tmp) / "content", 30)
         config = {"CONTENT_DIR": str(corpus), "CACHE_DIR": "", "ACCESS_LOG": os.devnull}
         app = create_app(config)
-        client = app.test_client()
-        assert client.get(URL).status_code == 200
-        before, after = app.before_request_funcs[None], app.after_request_funcs[None]
-        hooks = (before[0], after[0])
-        assert hooks[0] is access.start
-        access_log = app.extensions["access_log"]
-
-        def bare() -> None:
-            before.remove(hooks[0])
-            after.remove(hooks[1])
-
-        def restore() -> None:
-            before.insert(0, hooks[0])
-            after.insert(0, hooks[1])
-
-        results: dict[str, list[float]] = {"bare": [], "metrics": [], "metrics+log": []}
-        for _ in range(args.rounds):
-            bare()
-            results["bare"].append(timed(client, args.requests))
-            restore()
-            access_log.enabled = False
-            results["metrics"].append(timed(client, args.requests))
-            access_log.enabled = True
-            results["metrics+log"].append(timed(client, args.requests))
-        base = min(results["bare"])
+        assert app.test_client().get(REPEATED).status_code == 200
         mode = "multiprocess" if args.multiprocess else "single-process"
-        print(f"{args.requests} requests of {URL}, best of {args.rounds} rounds, {mode} metrics")
-        print(f"{'':12} {'µs/request':>10} {'+µs':>6}")
-        for name, times in results.items():
-            print(f"{name:12} {min(times):10.1f} {min(times) - base:6.1f}")
+        print(f"{args.requests} requests a row, best of {args.rounds} rounds, {mode} metrics")
+        print(f"median µs per call, less {'a timed empty call':>18}")
+        print(f"repeated: {REPEATED} (response cache)")
+        measure(app, lambda i: REPEATED, args)
+        print(f"distinct: {DISTINCT.format('N')} (a new query string each time)")
+        measure(app, lambda i: DISTINCT.format(i + 2), args)
+        print(f"hello (CPU µs/request): {hello_cost(args.requests, args.rounds):.1f}")
 
 
 if __name__ == "__main__":

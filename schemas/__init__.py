@@ -5,6 +5,6 @@
   ``pages``: their list envelopes; ``common``: the envelope's base and the problem
   document.
 - ``query``: the query parameters each operation accepts; ``selection``: ``fields=``.
-- ``fields``: custom fields (timestamps, scores, date bounds); ``examples``: the spec's
-  examples, made by passing a sample article through these schemas.
+- ``fields``: custom fields (timestamps, scores, date bounds). The spec's examples are
+  what the views answer over an example index (``api/resources/examples.py``).
 """

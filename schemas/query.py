@@ -16,6 +16,7 @@ from api.config import Config
 
 from .article import ArticleSchema, ArticleSummarySchema, RelatedItemSchema
 from .directory import ProviderSchema, TopicSchema
+from .fast_load import FastLoad
 from .fields import DateOrTimestamp
 from .search import ArticleListItemSchema
 from .search_syntax import MAX_QUERY_LENGTH, SearchSyntaxError, parse_search
@@ -38,7 +39,11 @@ def _sorts(keys: tuple[str, ...]) -> list[str]:
 
 
 class QueryArgsSchema(ma.Schema):
-    """Base of every query schema: rejects unknown and repeated parameters."""
+    """Base of every query schema: rejects unknown and repeated parameters.
+
+    ``fast_load`` loads a query that passes from memoized parameter values
+    (:mod:`schemas.fast_load`; ``api.smorest`` uses it, then ``load`` for the rest).
+    """
 
     class Meta:
         unknown = ma.RAISE
@@ -50,6 +55,7 @@ class QueryArgsSchema(ma.Schema):
             f.data_key or name: isinstance(f, ma.fields.List)
             for name, f in self.load_fields.items()
         }
+        self.fast_load = FastLoad(self)
 
     @ma.pre_load
     def check_names(self, data: Any, **kwargs) -> Any:

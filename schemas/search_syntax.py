@@ -1,13 +1,12 @@
-"""The search box's syntax, turned into an SQLite FTS5 query.
+"""The search box's syntax, read into a :class:`SearchQuery`.
 
 Users type what search engines taught them: words (all must match), ``"a phrase"``,
 ``OR`` between alternatives, ``-word`` or ``NOT word`` to exclude, ``word*`` for a
-prefix. FTS5 has its own, stricter grammar (where ``-`` and ``:`` and ``(`` mean
-something, and a stray quote is a syntax error), so the text is never handed to it as
-is: every word or phrase becomes an FTS5 string literal, and only the operators built
-here surround them. Tokenizing, stemming, accent folding, ranking and highlighting stay
-FTS5's (see :mod:`api.content.search`); this module only decides what is a word, a
-phrase or an operator. Anything else a user types is read as plain text.
+prefix. The search engine's own query language (where ``-`` and ``:`` and ``(`` mean
+something, and a stray quote is a syntax error) is never used: :mod:`api.content.search`
+builds query objects from the words and phrases found here. Tokenizing, stemming,
+accent folding, ranking and highlighting are the engine's; this module only decides
+what is a word, a phrase or an operator. Anything else a user types is plain text.
 """
 
 from __future__ import annotations
@@ -36,12 +35,8 @@ class SearchSyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    text: str  # words, as typed (FTS5 tokenizes them)
+    text: str  # words, as typed (the engine's analyzer splits them)
     prefix: bool = False
-
-    def fts(self) -> str:
-        literal = '"' + self.text.replace('"', '""') + '"'
-        return literal + "*" if self.prefix else literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +45,6 @@ class SearchQuery:
 
     groups: tuple[tuple[Term, ...], ...]
     excluded: tuple[Term, ...]
-
-    def fts(self) -> str:
-        """The FTS5 MATCH expression."""
-        must = " AND ".join(
-            "(" + " OR ".join(t.fts() for t in group) + ")" for group in self.groups
-        )
-        if self.excluded:
-            must = f"({must}) NOT ({' OR '.join(t.fts() for t in self.excluded)})"
-        return must
 
 
 def parse_search(text: str) -> SearchQuery:

@@ -75,14 +75,10 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         yield chromium
 
 
-@pytest.fixture
-def server(corpus, tmp_path):
-    """The server started as `make serve` starts it (the launcher, granian and its
-    workers), serving ``corpus`` on a free loopback port; yields its ``base`` URL,
-    ``port``, ``access_log`` path (JSON lines), ``log`` path (everything else it wrote),
-    its process ``proc`` and the launcher's ``pid``.
-    ``NEWS_API_*`` variables set before it starts (monkeypatch.setenv) reach it."""
-    port = free_port()
+def start_server(corpus: Path, tmp_path: Path, port: int | None = None) -> SimpleNamespace:
+    """Start the server as `make serve` does over ``corpus`` (cache, logs under
+    ``tmp_path``) and wait until it answers; see :func:`server`. ``stop()`` stops it."""
+    port = port or free_port()
     env = {
         **os.environ,
         "NEWS_API_PORT": str(port),
@@ -90,7 +86,7 @@ def server(corpus, tmp_path):
         "NEWS_API_CACHE_DIR": str(tmp_path / "cache"),
         "NEWS_API_ACCESS_LOG": str(tmp_path / "access.log"),
     }
-    log = (tmp_path / "server.log").open("w")
+    log = (tmp_path / "server.log").open("a")
     cmd = [sys.executable, "-m", "api.operations.server"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -102,16 +98,34 @@ def server(corpus, tmp_path):
         except (urllib.error.URLError, ConnectionError):
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
+                log.close()
                 pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
             time.sleep(0.1)
-    yield SimpleNamespace(
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        log.close()
+
+    return SimpleNamespace(
         base=base,
         port=port,
         access_log=tmp_path / "access.log",
         log=tmp_path / "server.log",
         proc=proc,
         pid=proc.pid,
+        stop=stop,
     )
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    log.close()
+
+
+@pytest.fixture
+def server(corpus, tmp_path):
+    """The server started as `make serve` starts it (the launcher, granian and its
+    workers), serving ``corpus`` on a free loopback port; yields its ``base`` URL,
+    ``port``, ``access_log`` path (JSON lines), ``log`` path (everything else it wrote),
+    its process ``proc`` and the launcher's ``pid``.
+    ``NEWS_API_*`` variables set before it starts (monkeypatch.setenv) reach it."""
+    running = start_server(corpus, tmp_path)
+    yield running
+    running.stop()

@@ -126,8 +126,12 @@ def test_explore_lists_and_pages_with_the_api_links(server, browser):
     item = first["items"][0]
     card = browser.driver.find_element(By.CSS_SELECTOR, f'[data-id="{item["id"]}"]')
     link = card.find_element(By.CSS_SELECTOR, ".title a")
-    assert link.text == item["title"] and link.get_attribute("href") == item["webUrl"]
-    assert card.find_element(By.CSS_SELECTOR, ".provider").text == item["provider"]["name"]
+    # The title opens the article on this page; the provider's name links to the original.
+    assert link.text == item["title"]
+    assert link.get_attribute("href") == f"{server.base}/explore?article={item['id']}"
+    provider = card.find_element(By.CSS_SELECTOR, ".provider")
+    assert provider.text == item["provider"]["name"]
+    assert provider.get_attribute("href") == item["webUrl"]
     chips = [chip.text for chip in card.find_elements(By.CSS_SELECTOR, ".chip")]
     assert chips == [topic["name"] for topic in item["topics"]]
     published = card.find_element(By.CSS_SELECTOR, "time").get_attribute("datetime")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import pytest
 from helpers import write_seed
 from prometheus_client import CollectorRegistry
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
@@ -148,3 +149,57 @@ def test_an_exited_workers_counts_are_merged_not_lost(tmp_path):
         "histogram_103.db",
         "histogram_merged.db",
     ]
+
+
+def test_requests_are_counted_in_memory_and_flushed_exactly():
+    """A request adds to the worker's memory; a flush hands the counts to
+    prometheus-client, with the same totals and buckets as observing each request."""
+    from prometheus_client import Histogram
+
+    from api.operations.metrics import LATENCY_BUCKETS, RequestMetrics
+
+    registry = CollectorRegistry()
+    metrics = RequestMetrics(registry)
+    reference = Histogram("reference", "", buckets=LATENCY_BUCKETS, registry=CollectorRegistry())
+    durations = [0.0001, 0.0005, 0.0007, 0.002, 0.0025, 0.3, 2.5, 7.0, 0.0001]
+    for seconds in durations:
+        metrics.observe("/topics", "GET", 200, seconds)
+        reference.observe(seconds)
+    metrics.observe("/topics", "BREW", 418, 0.001)
+
+    def samples() -> dict:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in registry.collect()
+            for s in family.samples
+        }
+
+    labels = (("method", "GET"), ("route", "/topics"), ("status", "200"))
+    assert ("news_api_requests_total", labels) not in samples()  # not yet flushed
+    metrics.flush()
+    metrics.flush()  # nothing new: nothing added twice
+    got = samples()
+    assert got[("news_api_requests_total", labels)] == len(durations)
+    other = (("method", "other"), ("route", "/topics"), ("status", "418"))
+    assert got[("news_api_requests_total", other)] == 1
+    for s in next(iter(reference.collect())).samples:
+        if s.name == "reference_created":
+            continue
+        name = s.name.replace("reference", "news_api_request_duration_seconds")
+        key = (name, tuple(sorted({**s.labels, "route": "/topics"}.items())))
+        # The reference saw the 9 requests; the flushed one also the 418 (in 0.001 s).
+        if name.endswith("_sum"):
+            expected = s.value + 0.001
+        elif name.endswith("_count") or float(s.labels["le"]) >= 0.001:
+            expected = s.value + 1
+        else:
+            expected = s.value
+        assert got[key] == pytest.approx(expected), key
+
+
+def test_a_scrape_sees_this_workers_latest_requests(client):
+    """The answering worker flushes before it scrapes: nothing waits for the timer."""
+    before = requests(scrape(client), "/topics", "200")
+    for _ in range(3):
+        client.get("/topics")
+    assert requests(scrape(client), "/topics", "200") == before + 3

@@ -263,8 +263,8 @@ def test_relevance_cursors_are_bound_to_the_content_version(make_app, search_cor
     assert client.get(walk["links"]["next"]).status_code == 200
 
 
-def test_no_fork_while_a_search_database_is_written(tmp_path, monkeypatch):
-    """SQLite's allocator mutex must not be inherited held by a forked worker."""
+def test_no_fork_while_a_search_index_is_written(tmp_path, monkeypatch):
+    """No lock of the index writer's may be inherited held by a forked worker."""
     import os
     import threading
     import time
@@ -274,14 +274,33 @@ def test_no_fork_while_a_search_database_is_written(tmp_path, monkeypatch):
     inside, release = threading.Event(), threading.Event()
     real_create = search._create
 
-    def slow_create(db, rows):
+    def slow_create(folder, rows):
         inside.set()
         release.wait(5)
-        real_create(db, rows)
+        real_create(folder, rows)
 
     monkeypatch.setattr(search, "_create", slow_create)
-    rows = [("Title", "Excerpt", "Body", "AI", "Provider", 1.0)]
-    builder = threading.Thread(target=search.SearchIndex.build, args=(rows, tmp_path / "s.sqlite"))
+    rows = [
+        search.SearchRow(
+            0,
+            "Title",
+            "Excerpt",
+            "Body",
+            ["AI"],
+            "Provider",
+            ["ai"],
+            "p.com",
+            None,
+            None,
+            "2020",
+            True,
+            0.0,
+            0.5,
+            1.0,
+            {sort: 0 for sort in search.SORTS},
+        )
+    ]
+    builder = threading.Thread(target=search.SearchIndex.build, args=(rows, tmp_path / "s"))
     builder.start()
     assert inside.wait(5)
     forked = threading.Event()

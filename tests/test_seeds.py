@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import article_fields, write_corpus, write_seed
 
 from api import create_app
 from api.content.build import ContentFolderError, read_folder
-from api.content.seeds import ArticleRecord, parse_article
+from api.content.seeds import ArticleRecord, Skipped, parse_article, read_article
+from schemas.seed import front_matter_keys
 
 SHARED_SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_31537b93d5a29298.txt"
 
@@ -185,3 +189,111 @@ def test_content_folder_is_never_written(messy, tmp_path):
     app.test_cli_runner().invoke(args=["seeds", "check", str(messy)])
     after = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in messy.rglob("*")}
     assert before == after
+
+
+def _seed_text(**overrides) -> str:
+    front = yaml.safe_dump(article_fields(3, **overrides), sort_keys=False, allow_unicode=True)
+    return f"---\n{front}---\nThe body, with an é.\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline"),
+    [
+        ("utf-8-sig", "\n"),  # Notepad's "UTF-8 with BOM"
+        ("utf-8-sig", "\r\n"),
+        ("utf-16", "\n"),  # a byte-order mark, then little-endian on this machine
+        ("utf-16", "\r\n"),
+        ("utf-16-be", "\n"),  # written with an explicit big-endian mark below
+        ("utf-32", "\r\n"),
+    ],
+)
+def test_files_with_a_byte_order_mark_are_read(tmp_path, encoding, newline):
+    text = _seed_text(title="Café au lait").replace("\n", newline)
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    (tmp_path / "bom.md").write_bytes(data)
+    record = read_article(tmp_path / "bom.md", tmp_path)
+    assert isinstance(record, ArticleRecord), record
+    assert record.title == "Café au lait"
+    assert record.body == "The body, with an é."
+    assert record.id == "bom"
+
+
+def test_a_broken_utf16_file_is_skipped_naming_its_encoding(tmp_path):
+    # A mark says UTF-16, then half a character: the reason names UTF-16, not UTF-8.
+    (tmp_path / "broken.md").write_bytes(codecs.BOM_UTF16_LE + "---\n".encode("utf-16-le") + b"x")
+    skipped = read_article(tmp_path / "broken.md", tmp_path)
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason.startswith("not UTF-16 text"), skipped.reason
+
+
+@pytest.fixture
+def typos(tmp_path: Path) -> Path:
+    """Two articles with misspelt optional keys (one nested), one without."""
+    folder = write_corpus(tmp_path / "typos", 1)
+    fields = article_fields(1, qualty=80)
+    fields["publshed"] = fields.pop("published")
+    fields["provider"]["nmae"] = fields["provider"].pop("name")
+    write_seed(folder, "typo.md", **fields)
+    write_seed(folder, "odd.md", **article_fields(2, colour="blue"))
+    return folder
+
+
+TYPO_WARNINGS = [
+    "odd.md: unknown key 'colour' is ignored",
+    "typo.md: unknown key 'provider.nmae' is ignored (did you mean 'name'?)",
+    "typo.md: unknown key 'qualty' is ignored (did you mean 'quality'?)",
+    "typo.md: unknown key 'publshed' is ignored (did you mean 'published'?)",
+]
+
+
+def test_unknown_keys_are_warnings_in_seeds_check_and_the_file_is_indexed(typos, runner):
+    result = runner.invoke(args=["seeds", "check", str(typos)])
+    assert result.exit_code == 0, result.output  # warnings alone do not fail the check
+    assert [line for line in result.output.splitlines() if line.startswith("warning ")] == [
+        f"warning {w}" for w in TYPO_WARNINGS
+    ]
+    assert f"{typos}: 3 files, 3 articles indexed, 0 skipped, 4 warnings" in result.output
+    assert "secured" not in result.output  # known, and ignored on purpose
+
+
+def test_unknown_keys_are_warnings_in_the_build_log(typos, make_app, caplog):
+    client = make_app(typos).test_client()
+    assert client.get("/articles/typo").status_code == 200  # not skipped
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("warning ")]
+    assert warnings == [f"warning {w}" for w in TYPO_WARNINGS]
+    built = next(r for r in caplog.records if r.getMessage().startswith("indexed "))
+    assert built.fields["warnings"] == 4
+
+
+def test_unknown_keys_in_related_items_and_images_name_their_place():
+    fields = article_fields(4, related=[{"title": "R", "webUrl": "https://r.example/1"}])
+    fields["related"][0]["titel"] = "typo"
+    fields["images"][0]["widht"] = 3
+    fields["zzzzz"] = 1
+    fields["body"] = "a body in the front matter"
+    front = yaml.safe_dump(fields, sort_keys=False)
+    record = parse_article(f"---\n{front}---\nText.\n", "x.md")
+    assert isinstance(record, ArticleRecord) and record.body == "Text."
+    assert record.warnings == (
+        "unknown key 'images.0.widht' is ignored (did you mean 'width'?)",
+        "unknown key 'related.0.titel' is ignored (did you mean 'title'?)",
+        "unknown key 'zzzzz' is ignored",
+        "key 'body' is ignored: the body is the text after the front matter",
+    )
+
+
+def test_a_file_of_many_unknown_keys_warns_a_bounded_number_of_times():
+    front = "".join(f"k{i}: {i}\n" for i in range(5000))
+    record = parse_article(f"---\ntitle: T\nwebUrl: https://x.example/1\n{front}---\n", "x.md")
+    assert len(record.warnings) == 11 and record.warnings[-1] == "and 4990 more unknown keys"
+
+
+def test_the_readme_lists_every_front_matter_key():
+    """The README's table of keys is the seed schema's (schemas/seed.py), no more, no less."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("## Content", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^ *\| `([^`]+)` \|", section, re.MULTILINE)
+    assert documented == front_matter_keys()
+    assert "`secured`" in section  # the one key ignored on purpose

@@ -38,6 +38,9 @@ class FolderContent:
     version: str  # changes whenever any file is added, removed or changed
     files: int
     parsed: int  # files actually parsed; the rest came from the cache
+    # Each file's (size, mtime_ns) by relative path, as scanned (the sync history orders
+    # the changes of one version by mtime); None when unknown.
+    keys: dict[str, Key] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def read_folder(
         version=_version(keys),
         files=len(keys),
         parsed=len(to_read),
+        keys=keys,
     )
 
 

@@ -4,7 +4,9 @@ category, type and year.
 Every article's values are coded as small integers once, when the index is built, so
 counting a result set is one ``numpy.bincount`` per facet over the result's positions
 (topics, which an article has several of, are counted through a mask over positions).
-Counts are exact. The counts of the whole corpus are computed once.
+Counts are exact. The counts of the whole corpus are computed once. A search's counts
+come from the search engine's aggregations instead (its matches never reach Python);
+this table names them.
 """
 
 from __future__ import annotations
@@ -94,6 +96,25 @@ class FacetTable:
             out[facet] = [
                 {"id": values[c][0], "name": values[c][1], "count": int(counts[c])}
                 for c in best.tolist()
+            ]
+        return orjson.dumps(out)
+
+    def size(self, facet: str) -> int:
+        """How many distinct values ``facet`` has."""
+        return len(self._values[facet])
+
+    def counts_json_from(
+        self, facets: Sequence[str], counts: dict[str, dict[str, int]], size: int
+    ) -> bytes:
+        """As :meth:`counts_json`, from counts per value id (the search engine's)."""
+        out = {}
+        for facet in facets:
+            names = dict(self._values[facet])
+            found = counts.get(facet, {})
+            best = sorted((v for v in found.items() if v[0] in names), key=lambda v: (-v[1], v[0]))
+            out[facet] = [
+                {"id": value, "name": names[value], "count": int(count)}
+                for value, count in best[:size]
             ]
         return orjson.dumps(out)
 

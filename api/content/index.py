@@ -9,7 +9,7 @@ Built once from a folder's :class:`~api.content.seeds.ArticleRecord` s, it holds
   columns in that order, and posting lists per topic, provider, category and type, so a
   query is a few vectorised operations on already-ordered data, whatever the page;
 - providers and topics with their counts, each already serialized;
-- full-text search (:mod:`.search`, an SQLite FTS5 database built alongside), facet
+- full-text search (:mod:`.search`, a tantivy index folder built alongside), facet
   codes (:mod:`.facets`) and suggestions (:mod:`.suggest`).
 
 An article's position is its rank by id. Nothing here changes once built; new content
@@ -32,10 +32,9 @@ import math
 import mmap
 import os
 import pickle
-import re
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,8 +48,21 @@ from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS, RELEVANCE
 from schemas.search_syntax import SearchQuery
 
 from .facets import FacetTable
-from .search import SearchIndex, prune, temporary_folder
-from .seeds import ArticleRecord, Skipped
+from .search import (
+    MAX_FACET_WORK,
+    MAX_RANKED_WINDOW,
+    Compiled,
+    SearchIndex,
+    SearchRow,
+    SearchTooBroad,
+    both,
+    prune,
+    rank_at_least,
+    rank_below,
+    rank_field,
+    temporary_folder,
+)
+from .seeds import ArticleRecord, SeedWarning, Skipped
 from .suggest import Suggester
 
 if TYPE_CHECKING:
@@ -123,40 +135,34 @@ class ContentIndex:
     """Everything the API serves, prepared for answering any query by slicing."""
 
     def __init__(self, content: FolderContent, search_path: Path | None = None) -> None:
-        """``search_path``: where to write the search database (default: a temporary
-        folder removed at exit)."""
+        """``search_path``: the folder to write the search index into (default: one in
+        a temporary folder removed at exit)."""
         self.version = content.version
         self.built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         records, duplicates = _unique(content.records)
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
+        self.warnings: tuple[SeedWarning, ...] = tuple(
+            SeedWarning(r.path, w) for r in records for w in r.warnings
+        )
         records.sort(key=lambda r: r.id)
         self.ids = IdTable.of([r.id for r in records])
+        # Each article's file mtime (ns), when the build scanned it: orders the changes
+        # of one version in the sync history (api.content.history).
+        keys = getattr(content, "keys", None) or {}
+        self._mtimes = np.array([keys.get(r.path, (0, 0))[1] for r in records], np.int64)
         self._build_blob(records)
         postings = _all_postings(records)
         published_ts = _published_ts(records)
         self._build_views(records, postings, published_ts)
         self.providers, self.topics = _directories(records, postings, published_ts)
         if search_path is None:
-            search_path = temporary_folder() / f"search-{content.version}.sqlite"
-            prune(search_path.parent, "search-*.sqlite", keep=search_path)
-        self.search = SearchIndex.build(
-            (
-                (
-                    r.title,
-                    r.excerpt,
-                    r.body,
-                    " ".join(t[1] for t in r.topics),
-                    r.provider[1] if r.provider else "",
-                    r.heat,
-                )
-                for r in records
-            ),
-            search_path,
-        )
+            search_path = temporary_folder() / f"search-{content.version}"
+            prune(search_path.parent, "search-*", keep=search_path)
+        self.search = SearchIndex.build(self._search_rows(records, published_ts), search_path)
         self.facets = FacetTable(records, published_ts)
         self._topic_positions = postings["topics"]
         self._provider_positions = postings["providers"]
-        self.suggester = Suggester(self.facets, self.search, self.ids)
+        self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
 
     # -- building ---------------------------------------------------------
 
@@ -240,6 +246,36 @@ class ContentIndex:
                 order = np.lexsort((position, values)).astype(np.int32)
                 self._views[sign + key] = SortedView(order, columns, postings, members)
 
+    def _search_rows(
+        self, records: list[ArticleRecord], published_ts: np.ndarray
+    ) -> Iterator[SearchRow]:
+        """What the search index needs of each article, in position order."""
+        ranks = {}
+        for sort, view in self._views.items():
+            rank = np.empty(len(records), np.int64)
+            rank[view.order] = np.arange(len(records))
+            ranks[sort] = rank.tolist()
+        sorts = list(ranks)
+        for i, (r, ts) in enumerate(zip(records, published_ts.tolist(), strict=True)):
+            yield SearchRow(
+                position=i,
+                title=r.title,
+                excerpt=r.excerpt,
+                body=r.body,
+                topic_names=[t[1] for t in r.topics],
+                provider_name=r.provider[1] if r.provider else None,
+                topic_ids=[t[0] for t in r.topics],
+                provider_id=r.provider[0] if r.provider else None,
+                category=r.category.lower() if r.category else None,
+                type=r.type.lower() if r.type else None,
+                year=None if math.isnan(ts) else str(dt.datetime.fromtimestamp(ts, dt.UTC).year),
+                published=r.published,
+                published_ts=None if math.isnan(ts) else ts,
+                quality=r.quality,
+                heat=r.heat,
+                ranks={sort: ranks[sort][i] for sort in sorts},
+            )
+
     # -- reading ----------------------------------------------------------
 
     # -- the artifact: writing and mapping --------------------------------------------
@@ -279,7 +315,7 @@ class ContentIndex:
         self._blob = blob if blob is not None else b""
         self._mapped = (arrays, blob)  # kept open while the index lives
         self.search = SearchIndex.open(folder / SEARCH_FOLDER)
-        self.suggester = Suggester(self.facets, self.search, self.ids)
+        self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
         return self
 
     def hold(self, fd: int) -> None:
@@ -313,8 +349,13 @@ class ContentIndex:
         return None if i is None else self._digests[i].tobytes()
 
     def ids_and_digests(self) -> tuple[IdTable, np.ndarray]:
-        """Every article's id and the digest of its JSON (uint64), in position order."""
+        """Every article id, in position (id) order, and the digest of each article's
+        JSON as served (uint64, the ETag's): what the sync history diffs versions by."""
         return self.ids, self._digests
+
+    def mtimes(self) -> np.ndarray:
+        """Each article's file mtime in ns (int64, position order; 0 where unknown)."""
+        return self._mtimes
 
     def related_json(self, article_id: str, start: int, stop: int) -> tuple[bytes, int] | None:
         """A page of an article's related items as a JSON array, and how many it has."""
@@ -330,64 +371,76 @@ class ContentIndex:
 
     def select(
         self, flt: ArticleFilter, sort: str, search: SearchQuery | None = None
-    ) -> Selection | RankedSelection:
+    ) -> Selection | SearchSelection:
         """The articles matching ``flt`` (and ``search``), in ``sort`` order; ``sort``
-        ``relevance`` (with a search only) is FTS5's bm25 order, ties by id."""
+        ``relevance`` (with a search only) is the engine's BM25 order, ties by id.
+
+        With a search, the engine filters, sorts, counts and ranks (only the page asked
+        for); raises :class:`~.search.SearchTooBroad` for a search that would read too
+        much of the index."""
         if search is None:
             return self._views[sort].select(flt)
-        positions, scores = self.search.match(search, ranked=sort == RELEVANCE)
-        n = len(self)
-        if sort == RELEVANCE:
-            filtered = self._views[ARTICLE_SORTS[0]].select(flt)
-            if filtered.ranks is not None:
-                keep = _mask(filtered.all_positions(), n)[positions]
-                positions, scores = positions[keep], scores[keep]
-            return RankedSelection(positions, scores)
-        view = self._views[sort]
-        filtered = view.select(flt)
-        matched = _mask(positions, n)
-        if filtered.ranks is None:
-            return Selection(view.order, np.flatnonzero(matched[view.order]))
-        ranks = filtered.ranks
-        return Selection(view.order, ranks[matched[view.order[ranks]]])
+        compiled = self.search.compile(search, flt)
+        return SearchSelection(self.search, compiled, sort)
 
-    def similar(self, article_id: str) -> RankedSelection | None:
+    def similar(self, article_id: str) -> SearchSelection | None:
         """The articles most like this one, best first (None: no such article).
 
         Score = shared topics (each weighted by its rarity, idf, as a share of this
-        article's own, 0 to 1) + title similarity (FTS5 bm25 of this title's words in
-        the other titles, relative to the best match, 0 to 1) + 0.25 for the same
-        provider. Candidates share a topic or are among the 100 best title matches;
-        the article itself is never one.
+        article's own, 0 to 1) + title similarity (BM25 of this title's words in the
+        other titles, relative to the best other match, 0 to 1) + 0.25 for the same
+        provider. Candidates share a topic or a title word (not one in more than a tenth
+        of all titles); the article itself is never one. Only the page shown is ranked
+        (a top-k query in the search engine).
         """
         i = self.ids.position(article_id)
         if i is None:
             return None
-        n = len(self)
-        score = np.zeros(n)
-        own = self.facets.topics_of(i)
-        weights = [math.log(1 + n / len(self._topic_positions[t])) for t in own]
-        for topic, weight in zip(own, weights, strict=True):
-            score[self._topic_positions[topic]] += weight / sum(weights)
-        title = self.sort_key("title", i)[0]
-        words = list(dict.fromkeys(w.casefold() for w in re.findall(r"[^\W_]{3,}", title)))
-        if words:
-            query = " OR ".join('"' + w + '"' for w in words[:12])
-            positions, bm25 = self.search.similar_titles(query, 101)
-            others = positions != i
-            positions, bm25 = positions[others], bm25[others]
-            if len(positions):
-                # bm25 is negative, lower is better: the best other title scores 1.
-                score[positions] += bm25 / bm25.min() if bm25.min() < 0 else 1.0
-        candidates = score > 0
-        candidates[i] = False
-        provider = self.facets.provider_of(i)
-        if provider is not None:
-            same = self._provider_positions[provider]
-            score[same] += 0.25 * candidates[same]
-        found = np.flatnonzero(candidates)
-        order = np.lexsort((found, -score[found]))
-        return RankedSelection(found[order].astype(np.int32), -score[found[order]])
+        query = self.search.similar_query(
+            i,
+            len(self),
+            self.facets.topics_of(i),
+            self.sort_key("title", i)[0],
+            self.facets.provider_of(i),
+        )
+        return SearchSelection(self.search, Compiled(query), RELEVANCE)
+
+    def title(self, position: int) -> str:
+        """The title of the article at ``position``."""
+        return self.sort_key("title", position)[0]
+
+    def _title_reader(self) -> Callable[[int], str]:
+        """:meth:`title` without a reference to this index (none of its parts may hold
+        one: no cycle, so an index goes, and releases its artifact, as soon as its last
+        request ends)."""
+        method = weakref.WeakMethod(self.title)
+        return lambda position: method()(position)
+
+    def highlights(self, compiled: Compiled, positions: list[int]) -> list[dict[str, str]]:
+        """Title and excerpt of each article at ``positions``, matched words marked."""
+        out = []
+        for p in positions:
+            summary = orjson.loads(self._blob[self._start[p] : self._summary_end[p]] + b"}")
+            out.append(self.search.highlight(compiled, summary["title"], summary["excerpt"]))
+        return out
+
+    def facet_counts_json(
+        self, facets: Sequence[str], selection: Selection | SearchSelection, size: int
+    ) -> bytes:
+        """The ``size`` most common values of each facet among the selection (exact);
+        :class:`~.search.SearchTooBroad` if a search's matches are too many to count."""
+        if isinstance(selection, SearchSelection):
+            if selection.total * len(facets) > MAX_FACET_WORK:
+                raise SearchTooBroad(
+                    f"Counting {len(facets)} facet(s) over {selection.total:,} matches is more "
+                    f"than a request may do ({MAX_FACET_WORK:,} values); narrow the search "
+                    "or ask for fewer facets.",
+                    "facets",
+                )
+            sizes = {facet: self.facets.size(facet) for facet in facets}
+            counts = self.search.facet_counts(selection.compiled.query, sizes)
+            return self.facets.counts_json_from(facets, counts, size)
+        return self.facets.counts_json(facets, selection.all_positions(), size)
 
     def suggest(self, text: str, limit: int) -> list[dict]:
         """Completions of ``text`` for a search box (see :class:`.suggest.Suggester`)."""
@@ -472,7 +525,9 @@ class IdTable:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def __getitem__(self, position: int) -> str:
+    def __getitem__(self, position: int | slice) -> str | list[str]:
+        if isinstance(position, slice):
+            return [key.decode() for key in self.keys[position].tolist()]
         return self.keys[position].decode()
 
     def __iter__(self):
@@ -615,35 +670,74 @@ class Selection:
         return index.sort_key(sort, int(self.positions(offset, offset + 1)[0]))
 
 
-@dataclass(frozen=True, slots=True)
-class RankedSelection:
-    """Matches in an order of their own (search relevance, similarity): ``positions``
-    best first, each with its ``score`` (ascending: lower is better), ties by id."""
+class SearchSelection:
+    """The matches of a search, ranked or sorted by the engine a page at a time.
 
-    ranked: np.ndarray
-    scores: np.ndarray
+    Relevance walks (cursors) are bound to one content version, so their cursor key is
+    the offset itself; a field sort's key is the sort value and id, and the engine
+    starts the next page at that rank (``rank >= r``), however deep."""
+
+    def __init__(self, engine: SearchIndex, compiled: Compiled, sort: str) -> None:
+        self.engine = engine
+        self.compiled = compiled
+        self.sort = sort
+        self._order_by = None if sort == RELEVANCE else rank_field(sort)
+        self._total: int | None = None
+        self._window: tuple[int, np.ndarray] = (0, _NONE)  # the last positions fetched
+        self._floor: tuple[int, int] | None = None  # (offset, rank) from offset_after
 
     @property
     def total(self) -> int:
-        return len(self.ranked)
+        if self._total is None:
+            self._total = self.engine.count(self.compiled.query)
+        return self._total
 
     def positions(self, start: int, stop: int) -> np.ndarray:
-        return self.ranked[start:stop]
+        """Positions of the matches ``start`` to ``stop``: a page, or an export's next
+        chunk (a stream reads on from the last window, in doubling steps)."""
+        first, found = self._window
+        if first <= start and stop <= first + len(found):
+            return found[start - first : stop - first]
+        query = self.compiled.query
+        if self._floor is not None and self._floor[0] == start and self._order_by:
+            # A cursor's page: start at the rank, however deep (total counted apart).
+            from_rank = both(query, rank_at_least(self._order_by, self._floor[1]))
+            hits = self.engine.hits(from_rank, 0, stop - start, self._order_by)
+        else:
+            streaming = len(found) > 0 and start == first + len(found)
+            fetch = max(stop, start + 2 * len(found)) if streaming else stop
+            if not streaming and start > 0 and stop > MAX_RANKED_WINDOW:
+                if start >= self.total:  # a page past the end is empty, as without q
+                    return _NONE
+                raise SearchTooBroad(
+                    f"Search results go {MAX_RANKED_WINDOW:,} deep by page number; narrow "
+                    "the search, or walk further with cursor= and a field sort (sort=...).",
+                    "page",
+                )
+            hits = self.engine.hits(query, start, fetch, self._order_by)
+            self._total = hits.total
+        self._window = (start, hits.positions)
+        return hits.positions[: stop - start]
 
     def all_positions(self) -> np.ndarray:
-        return self.ranked
+        """Every match's position (a whole ranking: for small result sets only)."""
+        return self.positions(0, self.total)
 
     def offset_after(self, index: ContentIndex, sort: str, key: tuple) -> int:
-        score, article_id = key
-        score = math.inf if score is None else score
-        return bisect.bisect_right(
-            range(self.total),
-            (score, article_id),
-            key=lambda i: (float(self.scores[i]), index.article_id(int(self.ranked[i]))),
-        )
+        """How many matches come up to the cursor key ``key``."""
+        if self._order_by is None:
+            return max(int(key[0]), 0)
+        rank = index.rank_after(sort, key)
+        offset = self.engine.count(both(self.compiled.query, rank_below(self._order_by, rank)))
+        self._floor = (offset, rank)
+        return offset
 
     def key_at(self, index: ContentIndex, sort: str, offset: int) -> tuple:
-        return float(self.scores[offset]), index.article_id(int(self.ranked[offset]))
+        """The cursor key of the match at ``offset``."""
+        position = int(self.positions(offset, offset + 1)[0])
+        if self._order_by is None:
+            return offset + 1, index.article_id(position)
+        return index.sort_key(sort, position)
 
 
 def _comparable(sort: str, key: tuple[float | str | None, str]) -> tuple:

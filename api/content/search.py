@@ -1,61 +1,153 @@
-"""Full-text search over the articles, with SQLite FTS5 (see docs/decisions/0012).
+"""Full-text search over the articles, with tantivy (see docs/decisions/0015).
 
-FTS5 does the linguistics and the ranking: the ``porter unicode61 remove_diacritics 2``
-tokenizer folds case and accents and stems English word forms (``robot`` finds
-``robots``), ``bm25()`` ranks with per-column weights (title above excerpt above body),
-``highlight()`` and ``snippet()`` mark the matched words. Queries come from
-:mod:`api.content.search_syntax`.
+tantivy (the Rust engine, through its official Python bindings) keeps an inverted index
+on disk and answers from memory-mapped files. Only the page shown is ranked (BM25 with
+per-field boosts, top-k); totals and facet counts are the engine's count and terms
+aggregations over every match, computed without scoring. Filters and field sorts run
+inside the engine too (fast fields), so a search never hands every match to Python.
 
-The database is built with the index and is part of it: a read-only file next to the
-build cache (or in a temporary folder without one), named by the index version, so a
-cached index finds its database again. Each process opens its own read-only connection
-on first use (SQLite connections must not cross a fork), and the file's pages are
-shared between gunicorn's workers through the page cache instead of being copied into
-each. An FTS5 row id is the article's position in the index.
+Linguistics: tantivy's simple tokenizer (letters and digits; ``_`` separates), lower
+case, ASCII folding (``é`` → ``e``), the English Snowball stemmer (``robots`` →
+``robot``). Queries come from :mod:`schemas.search_syntax` and are built as query
+objects, never parsed from text, so a user's characters are never engine syntax.
 
-Tables:
+Storage: :meth:`SearchIndex.build` writes a folder (tantivy segment files and
+``meta.json``, which names them by relative name only, so the folder can be renamed);
+:meth:`SearchIndex.open` maps it read-only in milliseconds. Each process opens its own
+reader (a reader never crosses a fork), and the pages are shared between processes
+through the page cache. Documents carry the article's position (its rank by id) as a
+fast field; documents are written in position order into an index sorted by position.
 
-- ``docs``: title and excerpt (what highlighting reads back);
-- ``articles``: FTS5 over title, excerpt, body, topic names and provider name, whose
-  content is ``docs`` (the body and the names are indexed, not stored);
-- ``titles``: FTS5 over titles only, contentless, with prefix indexes, for suggestions
-  and similar articles.
+Fields (none stored: titles and excerpts for highlights come from the content index):
+
+- ``title``, ``excerpt``, ``body``, ``topics``, ``provider``: the analysed text;
+- ``words``: title words folded but not stemmed (suggestions: a half-typed word is a
+  prefix of the stored one);
+- ``f_topic``, ``f_provider``, ``f_category``, ``f_type``, ``f_year``: filter and facet
+  values (raw, fast); ``published``, ``ts``, ``quality``, ``heat``: filter columns;
+- ``position`` and one ``rank_*`` per sort: each article's place in that sort's order.
 """
 
 from __future__ import annotations
 
 import atexit
 import html
+import math
 import os
+import re
 import shutil
-import sqlite3
 import tempfile
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
+import tantivy
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
-from schemas.search_syntax import SearchQuery, SearchSyntaxError
+from schemas.query import ARTICLE_SORTS, FACETS
+from schemas.search_syntax import SearchQuery, Term
 
-TOKENIZER = "porter unicode61 remove_diacritics 2"
-TITLE_TOKENIZER = "unicode61 remove_diacritics 2"
-# bm25 column weights: title, excerpt, body, topic names, provider name.
-WEIGHTS = (10.0, 4.0, 1.0, 3.0, 2.0)
-_RANK = f"bm25(articles, {', '.join(map(str, WEIGHTS))})"
-# Highlight markers: private-use characters, removed from the stored text, swapped for
-# <mark> tags after HTML-escaping.
-_OPEN, _CLOSE = "\ue000", "\ue001"
-_MARKERS = str.maketrans("", "", _OPEN + _CLOSE)
+# Field weights: title above excerpt above topic names; provider name above body.
+WEIGHTS = {"title": 10.0, "excerpt": 4.0, "topics": 3.0, "provider": 2.0, "body": 1.0}
+STEMMED = "news_en"
+FOLDED = "news_fold"
+FACET_FIELDS = {facet: f"f_{facet}" for facet in FACETS}
 SNIPPET_TOKENS = 24
-KEEP_SECONDS = 3600  # an old search database is kept this long after a newer one
-MATCH_CACHE_SIZE = 32  # per process: the last searches' matches
+KEEP_SECONDS = 3600  # an old search folder is kept this long after a newer one
+WRITER_HEAP = 256_000_000
+# Bounded work: what a search may read, in postings (one document of one term in one
+# field); each costs a few nanoseconds to intersect, unite and count. Measured in
+# bench/search_profile.py; a search over it is a 400 that says why.
+MAX_POSTINGS = 1_000_000
+PHRASE_COST = 4  # a posting read with its word positions (phrases) counts this many times
+PREFIX_COST = 2  # and one of a prefix's words (each expanded into a bitset first)
+MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
+# Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
+# (an export streams on, in growing windows).
+MAX_RANKED_WINDOW = 10_000
+# Facet counts read each match's values: at most this many (matches x facets) a request.
+MAX_FACET_WORK = 150_000
+COMMON_TITLE_WORD = 1_000  # similar articles ignore title words in more titles (and 10%)
+_WORD = re.compile(r"[^\W_]+")
 
-# SQLite's allocator takes a global mutex: a process forked while another thread is
-# inside SQLite (a reload building a database in the gunicorn master) would inherit it
-# held and hang on its first query. So no fork happens while a database is written.
+
+class SearchTooBroad(ValueError):
+    """The search would read more of the index than a request may; the message says why
+    (a 400 on ``parameter``)."""
+
+    def __init__(self, message: str, parameter: str = "q") -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
+    builder = TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.lowercase())
+    builder = builder.filter(Filter.ascii_fold())
+    if stem:
+        builder = builder.filter(Filter.stemmer("english"))
+    return builder.build()
+
+
+_STEM = _analyzer(True)
+_FOLD = _analyzer(False)
+
+
+def rank_field(sort: str) -> str:
+    """The fast field holding each article's place in ``sort`` order."""
+    return f"rank_desc_{sort[1:]}" if sort.startswith("-") else f"rank_asc_{sort}"
+
+
+SORTS = tuple(f"{sign}{key}" for key in ARTICLE_SORTS for sign in ("", "-"))
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("position", indexed=True, fast=True)
+    for name in WEIGHTS:
+        builder.add_text_field(name, tokenizer_name=STEMMED, index_option="position")
+    builder.add_text_field("words", tokenizer_name=FOLDED, index_option="position")
+    for name in FACET_FIELDS.values():
+        builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    builder.add_integer_field("published", fast=True)
+    for name in ("ts", "quality", "heat"):
+        builder.add_float_field(name, fast=True)
+    for sort in SORTS:
+        builder.add_unsigned_field(rank_field(sort), fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+class SearchRow(NamedTuple):
+    """What the search index knows of one article (the one at ``position``)."""
+
+    position: int
+    title: str
+    excerpt: str
+    body: str
+    topic_names: Sequence[str]
+    provider_name: str | None
+    topic_ids: Sequence[str]
+    provider_id: str | None
+    category: str | None  # lower-cased, as filters compare it
+    type: str | None  # lower-cased
+    year: str | None
+    published: bool | None
+    published_ts: float | None
+    quality: float | None
+    heat: float | None
+    ranks: dict[str, int]  # sort -> place in that order
+
+
+# -- building -----------------------------------------------------------------
+
+# A process forked while another thread writes the index would inherit the writer's
+# locks held; no fork happens while an index is written (as with the database before).
 _WRITING = threading.Lock()
 os.register_at_fork(
     before=_WRITING.acquire,
@@ -64,208 +156,478 @@ os.register_at_fork(
 )
 
 
-class SearchIndex:
-    """The FTS5 database of one index version. Pickles as its path."""
+def _document(row: SearchRow) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_unsigned("position", row.position)
+    doc.add_text("title", row.title)
+    doc.add_text("words", row.title)
+    doc.add_text("excerpt", row.excerpt)
+    doc.add_text("body", row.body)
+    for name in row.topic_names:
+        doc.add_text("topics", name)
+    if row.provider_name:
+        doc.add_text("provider", row.provider_name)
+    for topic in row.topic_ids:
+        doc.add_text("f_topic", topic)
+    for name, value in (
+        ("f_provider", row.provider_id),
+        ("f_category", row.category),
+        ("f_type", row.type),
+        ("f_year", row.year),
+    ):
+        if value:
+            doc.add_text(name, value)
+    doc.add_integer("published", -1 if row.published is None else int(row.published))
+    for name, value in (("ts", row.published_ts), ("quality", row.quality), ("heat", row.heat)):
+        if value is not None and not math.isnan(value):
+            doc.add_float(name, float(value))
+    for sort, rank in row.ranks.items():
+        doc.add_unsigned(rank_field(sort), int(rank))
+    return doc
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._local: threading.local | None = None
+
+def _create(folder: Path, rows: Iterable[SearchRow]) -> None:
+    """Write the index of ``rows`` (in position order) into the empty ``folder``."""
+    index = tantivy.Index(SCHEMA, path=str(folder), reuse=False, sort_by_field="position")
+    _register(index)
+    # One indexing thread: documents stay in position order and in few segments.
+    writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+    for row in rows:
+        writer.add_document(_document(row))
+    writer.commit()
+    writer.wait_merging_threads()
+    for lock in folder.glob(".tantivy-*.lock"):
+        lock.unlink(missing_ok=True)
+
+
+def _register(index: tantivy.Index) -> None:
+    index.register_tokenizer(STEMMED, _analyzer(True))
+    index.register_tokenizer(FOLDED, _analyzer(False))
+
+
+# -- reading ----------------------------------------------------------------
+
+
+@dataclass
+class Compiled:
+    """A user's search as an engine query, with what highlighting needs."""
+
+    query: tantivy.Query
+    words: frozenset[str] = frozenset()  # stemmed words to mark
+    prefixes: tuple[str, ...] = ()  # folded prefixes to mark
+
+
+@dataclass
+class Hits:
+    """One window of ranked matches."""
+
+    positions: np.ndarray
+    scores: list[float] = field(default_factory=list)
+    total: int = 0
+
+
+class SearchIndex:
+    """The tantivy index of one content version, in ``folder``. Pickles as its folder;
+    each process opens its own reader on first use."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
         self._pid = -1
+        self._searcher: tantivy.Searcher | None = None
+        self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
-        return {"path": self.path}
+        return {"folder": self.folder}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"])
+        self.__init__(state["folder"])
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        return (self.folder / "meta.json").is_file()
 
     @classmethod
-    def open(cls, path: Path) -> SearchIndex:
-        """The database written by :meth:`build` at ``path`` (opened on first use)."""
-        if not path.is_file():
-            raise FileNotFoundError(f"no search index at {path}")
-        return cls(path)
-
-    # -- building -----------------------------------------------------------
-
-    @classmethod
-    def build(cls, rows: Iterable[tuple], path: Path) -> SearchIndex:
-        """Write the database of ``rows`` (title, excerpt, body, topic names, provider
-        name, heat; row *i* is the article at position *i*) to ``path``, atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".search-", suffix=".tmp")
-        os.close(fd)
-        rows = list(rows)  # read the index's records before taking the lock
+    def build(cls, rows: Iterable[SearchRow], folder: Path) -> SearchIndex:
+        """Write the search index of ``rows`` (in position order) into ``folder``, which
+        must not exist yet or is replaced: written beside it, then renamed into place."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
         try:
             with _WRITING:
-                db = sqlite3.connect(tmp)
-                try:
-                    _create(db, rows)
-                finally:
-                    db.close()
-            os.replace(tmp, path)
+                _create(tmp, rows)
+            if folder.exists():  # the same version written before: replace it
+                old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-old-"))
+                os.replace(folder, old / "search")
+                os.replace(tmp, folder)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, folder)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return cls(path)
+        return cls(folder)
 
-    # -- reading --------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: Path) -> SearchIndex:
+        """Open the index in ``folder`` read-only (memory-mapped: nothing is read whole)."""
+        index = cls(folder)
+        index.searcher()
+        return index
 
-    def _db(self) -> sqlite3.Connection:
-        """This process's (and thread's) read-only connection."""
-        if self._pid != os.getpid() or self._local is None:
-            self._local = threading.local()
-            self._pid = os.getpid()
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True)
-            db.execute("PRAGMA mmap_size = 1073741824")
-            self._local.db = db
-            self._local.matches = OrderedDict()
-        return db
+    def searcher(self) -> tantivy.Searcher:
+        """This process's searcher (one snapshot: the folder never changes)."""
+        if self._pid != os.getpid() or self._searcher is None:
+            with self._lock:
+                if self._pid != os.getpid() or self._searcher is None:
+                    index = tantivy.Index.open(str(self.folder))
+                    _register(index)
+                    index.config_reader(reload_policy="Manual")
+                    self._searcher = index.searcher()
+                    self._pid = os.getpid()
+        return self._searcher
 
-    def match(self, query: SearchQuery, ranked: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Every matching article: positions (int32) and, if ``ranked``, bm25 scores
-        (lower is better), best first, ties by position; unranked, in position order
-        (no scores: about five times cheaper). The last few searches are kept per
-        process, so paging and changing filters do not search again."""
-        db = self._db()
-        key = (query.fts(), ranked)
-        cache: OrderedDict = self._local.matches
-        found = cache.get(key)
-        if found is not None:
-            cache.move_to_end(key)
-            return found
-        if ranked:
-            sql = f"SELECT rowid, {_RANK} FROM articles WHERE articles MATCH ?"
-            table = np.array(_run(db, sql, key[0]), np.float64).reshape(-1, 2)
-            positions, scores = table[:, 0].astype(np.int32), table[:, 1]
-            order = np.lexsort((positions, scores))
-            found = (positions[order], scores[order])
+    # -- queries --------------------------------------------------------------
+
+    def compile(self, search: SearchQuery | None, flt: Any = None) -> Compiled:
+        """The engine query for ``search`` (None: every article) within the filter
+        ``flt`` (an :class:`~api.content.index.ArticleFilter`); raises
+        :class:`SearchTooBroad` when it would read too much."""
+        budget = _Budget(self.searcher())
+        words: set[str] = set()
+        prefixes: list[str] = []
+        clauses: list[tuple[Occur, tantivy.Query]] = []
+        if search is not None:
+            for group in search.groups:
+                alternatives = [self._term(t, budget, words, prefixes) for t in group]
+                clauses.append((Occur.Must, _any(alternatives)))
+            for term in search.excluded:  # read too: to be skipped
+                clauses.append((Occur.MustNot, self._term(term, budget, set(), [])))
         else:
-            rows = _run(db, "SELECT rowid FROM articles WHERE articles MATCH ?", key[0])
-            found = (np.sort(np.array(rows, np.int32).reshape(-1)), _NO_SCORES)
-        cache[key] = found
-        if len(cache) > MATCH_CACHE_SIZE:
-            cache.popitem(last=False)
-        return found
+            clauses.append((Occur.Must, Query.all_query()))
+        if flt is not None:
+            clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in _filters(flt)]
+        return Compiled(Query.boolean_query(clauses), frozenset(words), tuple(prefixes))
 
-    def highlights(self, query: SearchQuery, positions: list[int]) -> dict[int, dict[str, str]]:
-        """The title and an excerpt fragment of each article at ``positions`` with the
-        matched words in ``<mark>``, HTML-escaped."""
-        if not positions:
+    def _term(
+        self, term: Term, budget: _Budget | None, words: set[str], prefixes: list[str]
+    ) -> tantivy.Query:
+        """One word or phrase (maybe a prefix) in every text field, boosted per field."""
+        tokens = _STEM.analyze(term.text)
+        if not tokens:
+            return Query.empty_query()
+        per_field = []
+        if not term.prefix:
+            words.update(tokens)
+            for name, weight in WEIGHTS.items():
+                if budget is not None:
+                    budget.charge(name, tokens, 1 if len(tokens) == 1 else PHRASE_COST)
+                if len(tokens) == 1:
+                    q = Query.term_query(SCHEMA, name, tokens[0])
+                else:
+                    q = Query.phrase_query(SCHEMA, name, tokens)
+                per_field.append(Query.boost_query(q, weight))
+            return _any(per_field)
+        # A prefix: the last word as typed (folded) and as stemmed, both as prefixes
+        # of the stemmed words in the index.
+        folded = _FOLD.analyze(term.text)
+        starts = list(dict.fromkeys([folded[-1], tokens[-1]])) if folded else [tokens[-1]]
+        words.update(tokens[:-1])
+        prefixes.extend(starts)
+        for name, weight in WEIGHTS.items():
+            for start in starts:
+                if budget is not None:
+                    budget.charge(name, tokens[:-1], PHRASE_COST)
+                    budget.expand(
+                        name, start, term.text, PREFIX_COST if len(tokens) == 1 else PHRASE_COST
+                    )
+                if len(tokens) == 1:
+                    q = Query.phrase_prefix_query(SCHEMA, name, [start])
+                else:
+                    q = Query.regex_phrase_query(
+                        SCHEMA,
+                        name,
+                        [re.escape(t) for t in tokens[:-1]] + [re.escape(start) + ".*"],
+                    )
+                per_field.append(Query.boost_query(q, weight))
+        return _any(per_field)
+
+    def hits(
+        self, query: tantivy.Query, start: int, stop: int, order_by: str | None = None
+    ) -> Hits:
+        """Matches ``start`` to ``stop`` of ``query``, by score (ties by position) or by
+        the rank field ``order_by``, and how many match in all."""
+        searcher = self.searcher()
+        stop = min(stop, searcher.num_docs)  # tantivy allocates offset + limit up front
+        if stop <= start:
+            return Hits(_NONE, [], self.count(query))
+        if order_by is None:
+            found = searcher.search(query, stop - start, count=True, offset=start)
+        else:
+            found = searcher.search(
+                query,
+                stop - start,
+                count=True,
+                offset=start,
+                order_by_field=order_by,
+                order=tantivy.Order.Asc,
+            )
+        addresses = [hit[1] for hit in found.hits]
+        positions = np.array(searcher.fast_field_values("position", addresses), np.int64)
+        return Hits(positions, [hit[0] for hit in found.hits], found.count)
+
+    def count(self, query: tantivy.Query) -> int:
+        return self.searcher().search(query, 1, count=True).count
+
+    def facet_counts(self, query: tantivy.Query, sizes: dict[str, int]) -> dict[str, dict]:
+        """Per facet, every value's count among the matches of ``query`` (exact: each
+        facet asks for as many buckets as it has values)."""
+        if not sizes:
             return {}
-        db = self._db()
-        marks = f"'{_OPEN}', '{_CLOSE}'"
-        sql = (
-            f"SELECT rowid, highlight(articles, 0, {marks}), "
-            f"snippet(articles, 1, {marks}, '…', {SNIPPET_TOKENS}) "
-            f"FROM articles WHERE articles MATCH ? AND rowid IN ({','.join('?' * len(positions))})"
-        )
-        rows = _run(db, sql, query.fts(), *positions)
-        return {rowid: {"title": _marked(t), "excerpt": _marked(e)} for rowid, t, e in rows}
+        spec = {
+            facet: {
+                "terms": {
+                    "field": FACET_FIELDS[facet],
+                    "size": max(size, 1),
+                    "segment_size": max(size, 1),
+                }
+            }
+            for facet, size in sizes.items()
+        }
+        found = self.searcher().aggregate(query, spec)
+        return {
+            facet: {b["key"]: b["doc_count"] for b in found[facet]["buckets"]} for facet in sizes
+        }
 
-    def title_matches(self, query: str, limit: int) -> list[int]:
-        """Positions of the ``limit`` hottest articles whose title matches the FTS5
-        ``query`` (for suggestions): ``titles`` row ids are heat ranks, so FTS5's
-        row-id order is heat order and the first rows are the answer."""
-        rows = _run(
-            self._db(),
-            "SELECT position FROM title_positions WHERE id IN "
-            "(SELECT rowid FROM titles WHERE titles MATCH ? ORDER BY rowid LIMIT ?) ORDER BY id",
-            query,
-            limit,
-        )
-        return [r[0] for r in rows]
+    def doc_freq(self, field_name: str, value: str) -> int:
+        return self.searcher().doc_freq(field_name, value)
 
-    def titles(self, positions: list[int]) -> dict[int, str]:
-        """The titles of the articles at ``positions``."""
-        marks = ",".join("?" * len(positions))
-        rows = _run(self._db(), f"SELECT id, title FROM docs WHERE id IN ({marks})", *positions)
-        return dict(rows)
+    # -- similar articles and suggestions ---------------------------------------
 
-    def similar_titles(self, query: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``limit`` best title matches of ``query``: positions and bm25 scores."""
-        rows = _run(
-            self._db(),
-            "SELECT p.position, m.score FROM (SELECT rowid, bm25(titles) AS score FROM titles "
-            "WHERE titles MATCH ? ORDER BY rank LIMIT ?) AS m "
-            "JOIN title_positions AS p ON p.id = m.rowid",
-            query,
-            limit,
-        )
-        table = np.array(rows, np.float64).reshape(-1, 2)
-        return table[:, 0].astype(np.int64), table[:, 1]
+    def similar_query(
+        self,
+        position: int,
+        n: int,
+        topic_ids: Sequence[str],
+        title: str,
+        provider_id: str | None,
+    ) -> tantivy.Query:
+        """Articles like the one at ``position``: shared topics (each weighted by its
+        rarity, idf, as a share of this article's own: 0 to 1), title similarity (BM25
+        of this title's words in other titles, relative to the best other match: 0 to
+        1), and 0.25 for the same provider; candidates share a topic or a title word
+        (a word in more than a tenth of all titles, and over a thousand, does not)."""
+        searcher = self.searcher()
+        itself = Query.term_query(SCHEMA, "position", position)
+        weights = {t: math.log(1 + n / max(searcher.doc_freq("f_topic", t), 1)) for t in topic_ids}
+        total = sum(weights.values())
+        reasons = [
+            Query.const_score_query(Query.term_query(SCHEMA, "f_topic", t), w / total)
+            for t, w in weights.items()
+        ]
+        raw = list(dict.fromkeys(w.casefold() for w in _WORD.findall(title) if len(w) >= 3))
+        stems = list(dict.fromkeys(s for w in raw[:12] for s in _STEM.analyze(w)))
+        # A word in more than a tenth of the titles (and a thousand) says little and
+        # costs the most.
+        common = max(n // 10, COMMON_TITLE_WORD)
+        stems = [s for s in stems if searcher.doc_freq("title", s) <= common]
+        if stems:
+            titles = _any([Query.term_query(SCHEMA, "title", s) for s in stems])
+            best = searcher.search(
+                Query.boolean_query([(Occur.Must, titles), (Occur.MustNot, itself)]), 1
+            ).hits
+            if best and best[0][0] > 0:
+                reasons.append(Query.boost_query(titles, 1.0 / best[0][0]))
+        if not reasons:
+            return Query.empty_query()
+        clauses = [(Occur.Must, _any(reasons)), (Occur.MustNot, itself)]
+        if provider_id is not None:
+            same = Query.term_query(SCHEMA, "f_provider", provider_id)
+            clauses.append((Occur.Should, Query.const_score_query(same, 0.25)))
+        return Query.boolean_query(clauses)
+
+    def title_matches(self, typed: str, limit: int) -> list[int]:
+        """Positions of the ``limit`` hottest articles whose title has the words of
+        ``typed`` in a row, the last one as a prefix (a half-typed word)."""
+        words = _FOLD.analyze(typed)
+        if not words or limit < 1:
+            return []
+        if len(words) == 1:
+            query = Query.phrase_prefix_query(SCHEMA, "words", words)
+        else:
+            patterns = [re.escape(w) for w in words[:-1]] + [re.escape(words[-1]) + ".*"]
+            query = Query.regex_phrase_query(SCHEMA, "words", patterns)
+        return self.hits(query, 0, limit, order_by=rank_field("-heat")).positions.tolist()
+
+    # -- highlights -------------------------------------------------------------
+
+    @staticmethod
+    def highlight(compiled: Compiled, title: str, excerpt: str) -> dict[str, str]:
+        """The title and an excerpt fragment (at most ``SNIPPET_TOKENS`` words) with the
+        matched words in ``<mark>``, HTML-escaped."""
+        return {
+            "title": _marked(compiled, title, None),
+            "excerpt": _marked(compiled, excerpt, SNIPPET_TOKENS),
+        }
 
 
-_NO_SCORES = np.zeros(0)
+_NONE = np.zeros(0, np.int64)
 
 
-def _run(db: sqlite3.Connection, sql: str, *params) -> list[tuple]:
-    try:
-        return db.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
-        # parse_search only builds valid queries; anything else is a real fault (500).
-        if "fts5: syntax error" in str(exc):
-            raise SearchSyntaxError(f"Cannot be searched ({exc}).") from None
-        raise
-
-
-def _marked(text: str | None) -> str:
-    escaped = html.escape(text or "", quote=False)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
-
-
-def _create(db: sqlite3.Connection, rows: list[tuple]) -> None:
-    """``rows``: (title, excerpt, body, topic names, provider name, heat) by position."""
-    db.executescript(
-        f"""
-        PRAGMA journal_mode = OFF;
-        PRAGMA synchronous = OFF;
-        CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT, excerpt TEXT,
-                           body TEXT, topics TEXT, provider TEXT);
-        CREATE VIRTUAL TABLE articles USING fts5(
-            title, excerpt, body, topics, provider,
-            content='docs', content_rowid='id', tokenize='{TOKENIZER}');
-        -- Titles for suggestions and similar articles: not stemmed, so a half-typed word
-        -- ("recognitio") is a prefix of the stored one; row id = rank by heat.
-        CREATE VIRTUAL TABLE titles USING fts5(
-            title, content='', tokenize='{TITLE_TOKENIZER}', prefix='1 2 3');
-        CREATE TABLE title_positions (id INTEGER PRIMARY KEY, position INTEGER);
-        """
+def both(first: tantivy.Query, second: tantivy.Query) -> tantivy.Query:
+    """Matches of ``first`` that ``second`` also matches (scored by ``first`` only)."""
+    return Query.boolean_query(
+        [(Occur.Must, first), (Occur.Must, Query.const_score_query(second, 0.0))]
     )
-    articles = [
-        (position, title.translate(_MARKERS), excerpt.translate(_MARKERS), body, topics, provider)
-        for position, (title, excerpt, body, topics, provider, _) in enumerate(rows)
-    ]
-    by_heat = sorted(range(len(rows)), key=lambda p: (-(rows[p][5] or 0.0), p))
-    with db:
-        # docs keeps what highlight() and snippet() read back: title and excerpt.
-        db.executemany(
-            "INSERT INTO docs (id, title, excerpt) VALUES (?, ?, ?)", (r[:3] for r in articles)
-        )
-        db.executemany(
-            "INSERT INTO articles (rowid, title, excerpt, body, topics, provider) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            articles,
-        )
-        db.executemany(
-            "INSERT INTO titles (rowid, title) VALUES (?, ?)",
-            ((rank, articles[p][1]) for rank, p in enumerate(by_heat)),
-        )
-        db.executemany("INSERT INTO title_positions VALUES (?, ?)", enumerate(by_heat))
-    db.execute("INSERT INTO articles (articles) VALUES ('optimize')")
-    db.execute("INSERT INTO titles (titles) VALUES ('optimize')")
-    db.commit()
 
+
+def rank_at_least(rank_name: str, rank: int) -> tantivy.Query:
+    return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, rank, None)
+
+
+def rank_below(rank_name: str, rank: int) -> tantivy.Query:
+    if rank <= 0:
+        return Query.empty_query()
+    return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, 0, rank - 1)
+
+
+def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+    if len(queries) == 1:
+        return queries[0]
+    return Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+class _Budget:
+    """Adds up the postings a search will read; over the limit, it is refused."""
+
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        self.searcher = searcher
+        self.postings = 0
+
+    def charge(self, field_name: str, tokens: Sequence[str], cost: int = 1) -> None:
+        for token in tokens:
+            self.postings += cost * self.searcher.doc_freq(field_name, token)
+        self._check()
+
+    def expand(self, field_name: str, start: str, typed: str, cost: int) -> None:
+        terms = self.searcher.terms_with_prefix(field_name, start, limit=MAX_EXPANSIONS + 1)
+        if len(terms) > MAX_EXPANSIONS:
+            raise SearchTooBroad(
+                f"'{typed}*' stands for more than {MAX_EXPANSIONS:,} different words; "
+                "type more letters before the *."
+            )
+        self.postings += cost * sum(count for _, count in terms)
+        self._check()
+
+    def _check(self) -> None:
+        if self.postings > MAX_POSTINGS:
+            raise SearchTooBroad(
+                "This search would read too much of the index (too many common words, "
+                "alternatives or prefixes); use fewer or rarer words."
+            )
+
+
+def _filters(flt: Any) -> list[tantivy.Query]:
+    """An :class:`~api.content.index.ArticleFilter` as engine queries, AND-ed."""
+    out = []
+    for name, values in (
+        ("f_topic", flt.topics),
+        ("f_provider", flt.providers),
+        ("f_category", flt.categories),
+        ("f_type", flt.types),
+        ("f_topic", (flt.in_topic,) if flt.in_topic else ()),
+        ("f_provider", (flt.in_provider,) if flt.in_provider else ()),
+    ):
+        if values:
+            out.append(Query.term_set_query(SCHEMA, name, list(values)))
+    if flt.published is not None:
+        value = int(flt.published)
+        out.append(Query.range_query(SCHEMA, "published", tantivy.FieldType.Integer, value, value))
+    if flt.after is not None or flt.before is not None:
+        out.append(
+            Query.range_query(
+                SCHEMA,
+                "ts",
+                tantivy.FieldType.Float,
+                flt.after,
+                flt.before,
+                include_upper=flt.before is None,
+            )
+        )
+    for name, value in (("quality", flt.min_quality), ("heat", flt.min_heat)):
+        if value is not None:
+            out.append(Query.range_query(SCHEMA, name, tantivy.FieldType.Float, value, None))
+    return out
+
+
+def _hits(compiled: Compiled, text: str, words: list[str]) -> list[int]:
+    """Which of the ``words`` of ``text`` (their indexes) a search matched."""
+    stems = _STEM.analyze(text)
+    if len(stems) != len(words):  # the engine split a word differently: one by one
+        stems = [(_STEM.analyze(w) or [""])[0] for w in words]
+    wanted = compiled.words
+    found = [i for i, stem in enumerate(stems) if stem in wanted]
+    if compiled.prefixes:
+        folded = _FOLD.analyze(text)
+        if len(folded) != len(words):
+            folded = [(_FOLD.analyze(w) or [""])[0] for w in words]
+        starts = compiled.prefixes
+        found = sorted(
+            {
+                *found,
+                *(i for i, w in enumerate(folded) if w.startswith(starts)),
+                *(i for i, w in enumerate(stems) if w.startswith(starts)),
+            }
+        )
+    return found
+
+
+def _marked(compiled: Compiled, text: str, limit: int | None) -> str:
+    """``text`` escaped, matched words in ``<mark>``; with ``limit``, the window of at
+    most that many words with the most matches, ``…`` where it was cut."""
+    words = _WORD.findall(text)
+    hits = _hits(compiled, text, words) if words else []
+    first, last = 0, len(words)
+    if limit is not None and len(words) > limit:
+        # The window of `limit` words holding the most matches (the first such).
+        best, start, j = 0, 0, 0
+        for i, hit in enumerate(hits):
+            while hits[j] <= hit - limit:
+                j += 1
+            if i - j + 1 > best:
+                best, start = i - j + 1, hits[j]
+        first = min(start, len(words) - limit)
+        last = first + limit
+    if not hits and first == 0 and last == len(words):
+        return html.escape(text, quote=False)
+    wanted = {h for h in hits if first <= h < last}
+    spans = {}
+    for i, match in enumerate(_WORD.finditer(text)):
+        if i >= last:
+            break
+        if i == first or i == last - 1 or i in wanted:
+            spans[i] = match.span()
+    begin = 0 if first == 0 else spans[first][0]
+    end = len(text) if last == len(words) else spans[last - 1][1]
+    parts = ["…"] if begin else []
+    at = begin
+    for i in sorted(wanted):
+        a, b = spans[i]
+        parts += [html.escape(text[at:a], quote=False), "<mark>"]
+        parts += [html.escape(text[a:b], quote=False), "</mark>"]
+        at = b
+    parts.append(html.escape(text[at:end], quote=False))
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts)
+
+
+# -- folders ------------------------------------------------------------------
 
 _TEMPORARY: dict[int, Path] = {}
 
 
 def temporary_folder() -> Path:
-    """This process's folder for search databases when there is no build cache (one per
+    """This process's folder for search indexes when there is no build cache (one per
     process, so reloads do not pile up folders); removed at exit by that process."""
     pid = os.getpid()
     if pid not in _TEMPORARY:
@@ -275,13 +637,17 @@ def temporary_folder() -> Path:
 
 
 def prune(folder: Path, pattern: str, keep: Path) -> None:
-    """Remove search databases matching ``pattern`` in ``folder`` but ``keep`` and any
+    """Remove search folders matching ``pattern`` in ``folder`` but ``keep`` and any
     made in the last hour: a worker forked with an older index (one not yet retired
-    after a reload) opens its database on its first search, so it must still be there."""
+    after a reload) opens its search index on its first search, so it must still be
+    there."""
     cutoff = time.time() - KEEP_SECONDS
     for old in folder.glob(pattern):
         try:
             if old != keep and old.stat().st_mtime < cutoff:
-                old.unlink()
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink()
         except OSError:
             pass

@@ -8,6 +8,7 @@ plain data (it crosses process boundaries and goes into the build cache).
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
@@ -21,7 +22,7 @@ import orjson
 import yaml
 
 from schemas.article import ArticleSchema, ArticleSummarySchema
-from schemas.seed import URL_SAFE_ID, SeedSchema, slugify
+from schemas.seed import URL_SAFE_ID, SeedSchema, slugify, unknown_keys
 
 from .render import body_html
 
@@ -76,6 +77,18 @@ class ArticleRecord(NamedTuple):
     published: bool | None
     provider: tuple[str, str] | None  # (id, name)
     topics: tuple[tuple[str, str], ...]  # ((id, name), ...)
+    warnings: tuple[str, ...] = ()  # e.g. unknown keys; the file is indexed all the same
+
+
+@dataclass(frozen=True, slots=True)
+class SeedWarning:
+    """Something a file holds that is not read (an unknown key); the file is indexed."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +156,49 @@ def read_article(path: Path, root: Path) -> ArticleRecord | Skipped:
             data = file.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             return Skipped(rel, f"file is over {MAX_FILE_BYTES} bytes")
-        text = data.decode("utf-8")
+        encoding = _encoding(data)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        return Skipped(rel, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        what = _ENCODING_NAMES.get(exc.encoding, exc.encoding)
+        return Skipped(rel, f"not {what} text ({exc.reason} at byte {exc.start})")
     except OSError as exc:
         if exc.errno == getattr(os, "ELOOP", None) or path.is_symlink():
             return Skipped(rel, "is a symbolic link; links are not followed")
         return Skipped(rel, f"cannot be read ({exc.strerror or type(exc).__name__})")
     return parse_article(text, rel)
+
+
+# Byte-order marks, longest first (UTF-32 LE's starts with UTF-16 LE's); each codec
+# reads its mark and drops it. Without a mark, a file is read as UTF-8.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "utf-32": "UTF-32",
+    "utf-32-le": "UTF-32",
+    "utf-32-be": "UTF-32",
+}
+
+
+def _encoding(data: bytes) -> str:
+    """The codec that reads ``data``: the one its byte-order mark names, else UTF-8.
+
+    Notepad and many Windows tools start UTF-8 files with a mark (EF BB BF) and can save
+    UTF-16, which always starts with one; such files are read as their mark says.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return "utf-8"
 
 
 def parse_article(text: str, rel: str) -> ArticleRecord | Skipped:
@@ -172,7 +220,7 @@ def parse_article(text: str, rel: str) -> ArticleRecord | Skipped:
         reason = f"id '{article['id']}' is reserved (/articles/{article['id']} is a feed or export)"
         return Skipped(rel, reason)
     try:
-        return _record(article, rel)
+        return _record(article, rel, tuple(unknown_keys(meta)))
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp out of range
         return Skipped(rel, f"cannot be indexed ({_one_line(exc)})")
 
@@ -298,7 +346,7 @@ def _id_from_file_name(rel: str) -> str:
     return slug if URL_SAFE_ID.match(slug) else ""
 
 
-def _record(article: dict, rel: str) -> ArticleRecord:
+def _record(article: dict, rel: str, warnings: tuple[str, ...]) -> ArticleRecord:
     article["bodyHtml"] = body_html(article["body"])
     full = _ARTICLE_SCHEMA.dump(article)
     summary = orjson.dumps({k: full[k] for k in SUMMARY_FIELDS})[:-1]
@@ -323,6 +371,7 @@ def _record(article: dict, rel: str) -> ArticleRecord:
         published=article["published"],
         provider=(provider["id"], provider["name"]) if provider else None,
         topics=tuple((t["id"], t["name"]) for t in article["topics"]),
+        warnings=warnings,
     )
 
 

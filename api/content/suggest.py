@@ -3,10 +3,10 @@ has been typed so far.
 
 Topic and provider names are few, so each word start of each (case- and accent-folded)
 name is kept in one sorted list, and a prefix is a binary search. Titles are many, so
-they go through the FTS5 ``titles`` table and its prefix index (``"facial rec"*``: the
-words typed, the last one a prefix). Best first: names that begin with the text before
-names that merely contain a word beginning with it; topics and providers (by article
-count) before article titles (by heat).
+they go through the search engine's unstemmed title words (``facial rec``: the words
+typed in a row, the last one a prefix), hottest first. Best first: names that begin
+with the text before names that merely contain a word beginning with it; topics and
+providers (by article count) before article titles (by heat).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Callable
 
 from .facets import FacetTable
 from .search import SearchIndex
@@ -34,7 +35,9 @@ class Suggester:
         facets: FacetTable,
         search: SearchIndex,
         ids: list[str],
+        title: Callable[[int], str],
     ) -> None:
+        """Cheap: reads only the (few) topic and provider names."""
         keys = []
         for kind in ("topic", "provider"):
             for entry_id, name, count in facets.entries(kind):
@@ -46,6 +49,7 @@ class Suggester:
         self._key_text = [k[0] for k in keys]
         self._search = search
         self._ids = ids  # by position
+        self._title = title  # position -> title
 
     def suggest(self, text: str, limit: int) -> list[dict]:
         """At most ``limit`` completions of ``text``: ``{"type", "id", "text"}``."""
@@ -59,12 +63,10 @@ class Suggester:
             rank = (not folded.startswith(typed), _KIND_ORDER[kind], -count, folded)
             found[kind, entry_id] = min(found.get((kind, entry_id), (rank, name)), (rank, name))
             i += 1
-        # Hottest first (the titles table's row ids are heat ranks).
-        hottest = self._search.title_matches(f'"{typed}"*', limit)
-        titles = self._search.titles(hottest)
-        for heat_rank, p in enumerate(hottest):
-            rank = (not fold(titles[p]).startswith(typed), 2, heat_rank)
-            found["article", self._ids[p]] = (rank, titles[p])
+        for heat_rank, p in enumerate(self._search.title_matches(typed, limit)):
+            title = self._title(p)
+            rank = (not fold(title).startswith(typed), 2, heat_rank)
+            found["article", self._ids[p]] = (rank, title)
         ordered = sorted(found.items(), key=lambda item: item[1][0])[:limit]
         return [
             {"type": kind, "id": entry_id, "text": text} for (kind, entry_id), (_, text) in ordered

@@ -76,15 +76,6 @@ def csv_chunks(
         yield buffer.getvalue().encode()
 
 
-def csv_document(items: list[dict[str, Any]], columns: list[tuple[str, ...]]) -> str:
-    """A few items (parsed summaries) as a whole CSV document, as an export writes it."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(".".join(path) for path in columns)
-    writer.writerows(csv_row(item, columns) for item in items)
-    return buffer.getvalue()
-
-
 def csv_row(item: dict[str, Any], columns: list[tuple[str, ...]]) -> list[str]:
     return [_cell(item, path) for path in columns]
 

@@ -30,11 +30,14 @@ CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
 CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics", "suggest", "feeds"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
+_CACHED_LOWER = frozenset(name.lower() for name in CACHED_HEADERS)
 UNCACHED_BLUEPRINTS = frozenset({"metrics", "health"})  # always fresh: no validators, no-store
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["etag_salt"] = _code_digest()
+    # Keyed by the code's digest: a new release never reuses old ETags. Each request
+    # hashes with a copy (cheaper than keying a new hash).
+    app.extensions["etag_hash"] = hashlib.blake2b(digest_size=12, key=_code_digest())
     app.extensions["responses"] = {}
     app.before_request(answer_early)
     app.after_request(add_cache_headers)
@@ -56,39 +59,53 @@ class _Validators:
 
     __slots__ = ("cache_key", "etag", "last_modified")
 
-    def __init__(self, req: Request) -> None:
+    def __init__(self, req: Request, blueprint: str | None) -> None:
         index = current_index()
         # An article's own digest stands for the content, so its ETag survives changes
         # to other articles; anything else depends on the whole index's version.
         content = None
         if req.endpoint == "articles.Article" and req.view_args:
             content = index.article_digest(req.view_args["article_id"])
-        query = sorted(req.args.items(multi=True))
-        key = repr((content or index.version, req.scheme, req.host, req.path, query))
-        salt = current_app.extensions["etag_salt"]
-        self.etag = hashlib.blake2b(key.encode(), digest_size=12, key=salt).hexdigest()
+        elif req.blueprint == "sync":  # also depends on the history (api.resources.sync)
+            content = current_app.extensions["sync"].history.tag(index).encode()
+        environ = req.environ
+        query = environ.get("QUERY_STRING", "")
+        # The request, normalized: parameters in any order are the same request. The
+        # raw pairs are sorted (not decoded): a differently escaped URL gets an ETag of
+        # its own, which costs a revalidation, never a wrong answer.
+        key = "\0".join(
+            (
+                environ.get("wsgi.url_scheme", ""),
+                environ.get("HTTP_HOST", ""),
+                req.path,
+                *sorted(query.split("&")),
+            )
+        )
+        digest = current_app.extensions["etag_hash"].copy()
+        digest.update(content if content is not None else index.version.encode())
+        digest.update(key.encode("utf-8", "surrogateescape"))
+        self.etag = digest.hexdigest()
         self.last_modified = index.last_modified
         # The rendered-response cache: API routes only, and the exact URL (its links
         # are absolute and keep the client's parameter order).
         self.cache_key = (
-            (self.etag, req.script_root, req.query_string)
-            if req.blueprint in CACHED_BLUEPRINTS
-            else None
+            (self.etag, req.script_root, query) if blueprint in CACHED_BLUEPRINTS else None
         )
 
 
 def _validators(req: Request) -> _Validators | None:
     """This request's validators; None for what is never cached (other methods, 404s,
-    the health checks, anything before the first index is built)."""
-    if req.method not in ("GET", "HEAD") or req.endpoint is None or req.blueprint == "health":
+    the health checks and metrics, anything before the first index is built)."""
+    ctx_g = g._get_current_object()
+    validators = ctx_g.get("validators")
+    if validators is not None:
+        return validators
+    if req.method not in ("GET", "HEAD") or req.endpoint is None:
         return None
-    if current_app.extensions["content"].index is None:
+    blueprint = req.blueprint
+    if blueprint in UNCACHED_BLUEPRINTS or current_app.extensions["content"].index is None:
         return None
-    if req.blueprint in UNCACHED_BLUEPRINTS:
-        return None
-    validators = g.get("validators")
-    if validators is None:
-        validators = g.validators = _Validators(req)
+    validators = ctx_g.validators = _Validators(req, blueprint)
     return validators
 
 
@@ -104,7 +121,7 @@ def answer_early() -> Response | None:
     validators = _validators(req)
     if validators is None:
         return None
-    if "If-None-Match" in req.headers:
+    if "HTTP_IF_NONE_MATCH" in req.environ:
         current = {validators.etag + coding for coding in CODINGS}
         for tag in req.if_none_match.as_set(include_weak=True):
             if tag in current:
@@ -123,19 +140,25 @@ def answer_early() -> Response | None:
 def add_cache_headers(response: Response) -> Response:
     req = request._get_current_object()
     headers = response.headers
-    headers["Vary"] = VARY if "Vary" not in headers else f"{headers['Vary']}, {VARY}"
+    vary = headers.get("Vary")
+    if vary is None:
+        headers.add("Vary", VARY)
+    else:
+        headers["Vary"] = f"{vary}, {VARY}"
     # Status first: an error (a 503 before the first index, say) needs no validators.
-    validators = _validators(req) if response.status_code in (200, 304) else None
+    status = response.status_code
+    validators = _validators(req) if status == 200 or status == 304 else None
     if validators is None:
         headers["Cache-Control"] = "no-store"
         return response
+    # Set, not added: static files come with validators of their own.
     headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
     headers["Last-Modified"] = validators.last_modified
-    if response.status_code == 200:
+    if status == 200:
         if validators.cache_key is not None and not g.get("cached"):
             _remember(validators.cache_key, response)
         headers["ETag"] = f'"{validators.etag}"'
-        if "If-Modified-Since" in req.headers:
+        if "HTTP_IF_MODIFIED_SINCE" in req.environ:
             response.make_conditional(req)
     return response
 
@@ -152,7 +175,7 @@ def _remember(key: tuple, response: Response) -> None:
         responses.pop(next(iter(responses)), None)  # the least recently used
     responses[key] = (
         body,
-        [(name, response.headers[name]) for name in CACHED_HEADERS if name in response.headers],
+        [(name, value) for name, value in response.headers if name.lower() in _CACHED_LOWER],
     )
 
 

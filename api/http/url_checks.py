@@ -3,10 +3,10 @@
 Werkzeug reads what it can of a bad URL: invalid UTF-8 becomes U+FFFD and a stray ``%``
 stays as it is, so ``?topic=%ff`` would quietly match nothing and ``/articles/%ff``
 would look for an article called "\N{REPLACEMENT CHARACTER}". Those are client errors,
-and the client is told so (400). A URL longer than ``MAX_URL_BYTES`` is a 414 and a
-header field longer than ``MAX_FIELD_BYTES`` a 431, whatever the server (granian refuses
-a request whose head exceeds its buffer, 64 KiB as the launcher sets it, with an empty
-431 of its own); an unusable ``Host`` header (links are made from it) is a 400.
+and the client is told so (400). A URL longer than ``MAX_URL_BYTES`` is a 414, whatever
+the server (granian refuses a request whose head exceeds its buffer, 64 KiB as the
+launcher sets it, with an empty 431 of its own); an unusable ``Host`` header (links are
+made from it) is a 400.
 
 The checks cost almost nothing on an ordinary request: an ASCII URL without ``%`` has
 nothing to decode.
@@ -21,7 +21,6 @@ from flask import Flask, request
 from flask_smorest import abort
 
 MAX_URL_BYTES = 8190
-MAX_FIELD_BYTES = 8190
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -43,10 +42,6 @@ def check_url() -> None:
     _check_encoding(query, "query string")
     if not req.host:  # werkzeug leaves it empty when the Host header is not a host
         abort(400, message="The Host header is not a valid host name.")
-    for key, value in environ.items():
-        if key[:5] == "HTTP_" and len(value) > MAX_FIELD_BYTES:
-            name = key[5:].replace("_", "-").title()
-            abort(431, message=f"The {name} header is longer than {MAX_FIELD_BYTES} bytes.")
 
 
 def _check_encoding(part: str, what: str) -> None:

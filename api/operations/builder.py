@@ -20,6 +20,7 @@ from ..content.build import build_index
 from ..content.index import ContentIndex
 from ..content.memory import release_free_memory
 from ..store import ContentStore, LoadResult
+from . import publishing
 from .reload import Reloader
 
 log = logging.getLogger("api")
@@ -49,11 +50,15 @@ def build(config: Mapping[str, Any], *, make_current: bool = True) -> ContentInd
     for skipped in index.skipped:
         fields = {"file": skipped.path, "reason": skipped.reason}
         log.warning("skipped %s", skipped, extra={"fields": fields})
+    for warning in index.warnings:
+        fields = {"file": warning.path, "warning": warning.message}
+        log.warning("warning %s", warning, extra={"fields": fields})
     fields = {
         "articles": len(index),
         "files": report.files,
         "parsed": report.parsed,
         "skipped": len(index.skipped),
+        "warnings": len(index.warnings),
         "from_cache": report.from_cache,
         "seconds": round(report.seconds, 3),
         "version": index.version,
@@ -108,11 +113,19 @@ class PublishingStore(ContentStore):
 
 def start_builder(config: Mapping[str, Any]) -> Reloader:
     """Build the configured folder in the background now, then again whenever it
-    changes (unless ``RELOAD`` is off); each version becomes current when built."""
+    changes (unless ``RELOAD`` is off); each version becomes current when built, and is
+    recorded in the sync history (and announced to webhooks) first."""
     artifacts = artifacts_of(config)
+    sync = publishing.sync_setup(config)
+
+    def build_and_publish() -> ContentIndex:
+        index = build(config, make_current=False)  # PublishingStore does, once recorded
+        publishing.record_version(sync, index)
+        return index
+
     reloader = Reloader(
         PublishingStore(artifacts),
-        lambda: build(config, make_current=False),  # PublishingStore does
+        build_and_publish,
         Path(config["CONTENT_DIR"]),
         mode=config["RELOAD"],
         delay=float(config["RELOAD_DELAY"]),

@@ -16,12 +16,27 @@ with a ``MultiProcessCollector``. When a worker exits (live reload replaces them
 :func:`merge_dead_worker` folds its files into one per type, so the folder and the work
 of a scrape stay the same size however many workers have come and gone. Without that
 variable (tests, ``flask run``) each app has a registry of its own.
+
+A request does not write to those files: it adds to plain counts in the worker's
+memory, which :meth:`RequestMetrics.flush` adds to prometheus-client's metrics (one
+write per series, not three per request) every ``FLUSH_SECONDS`` (a thread per
+worker), before the worker answers a scrape, and at exit. So a scrape is exact for the
+worker that answers it and at most ``FLUSH_SECONDS`` behind for the others: totals
+never lose or double a request, they may arrive a second late (scrapes come every 15
+seconds or more). A worker killed outright (``SIGKILL``) loses its last second of
+counts. Why: docs/decisions/0016-query-parsing-fast-path-and-hook-costs.md.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import logging
 import os
+import threading
+import time
+import weakref
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,13 +54,14 @@ METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}
 UNMATCHED = "(unmatched)"  # the route label of a request no URL rule matched (404, 405)
 MERGED = "merged"  # in place of a pid: the files holding the counts of exited workers
 LOCK_FILE = "merge.lock"  # taken by merges (exclusive) and scrapes (shared)
+FLUSH_SECONDS = 1.0  # how far behind a scrape may see another worker's requests
 
 metrics_bp = Blueprint("metrics", __name__)
 
 
 class RequestMetrics:
-    """Counts and times requests; label children are kept, so a request costs two
-    dictionary look-ups and three increments."""
+    """Counts and times requests in this process's memory (two dictionary updates under
+    a lock); :meth:`flush` hands them to prometheus-client (see the module's doc)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -61,20 +77,87 @@ class RequestMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
-        self._counters: dict[tuple[str, str, int], Counter] = {}
-        self._histograms: dict[str, Histogram] = {}
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str, int], int] = {}
+        # route -> [sum of seconds, then one count per bucket, +Inf last]
+        self._times: dict[str, list[float]] = {}
+        _flushed.add(self)
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)
-        counter = self._counters.get(key)
-        if counter is None:
+        with self._lock:
+            counts = self._counts
+            counts[key] = counts.get(key, 0) + 1
+            times = self._times.get(route)
+            if times is None:
+                times = self._times[route] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+            times[0] += seconds
+            times[1 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram.observe
+        if not _flusher.running:
+            _flusher.start()
+
+    def flush(self) -> None:
+        """Add the counts since the last flush to the Prometheus metrics (under the real
+        server: this worker's files)."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
+            times, self._times = self._times, {}
+        for (route, method, status), count in counts.items():
             label = method if method in METHODS else "other"
-            counter = self._counters[key] = self.requests.labels(route, label, str(status))
-        counter.inc()
-        histogram = self._histograms.get(route)
-        if histogram is None:
-            histogram = self._histograms[route] = self.duration.labels(route)
-        histogram.observe(seconds)
+            self.requests.labels(route, label, str(status)).inc(count)
+        for route, (total, *buckets) in times.items():
+            # A histogram child's sum and buckets (prometheus-client's own attributes):
+            # Histogram.observe takes one observation at a time.
+            child = self.duration.labels(route)
+            child._sum.inc(total)
+            for bucket, count in zip(child._buckets, buckets, strict=True):
+                if count:
+                    bucket.inc(count)
+
+
+_flushed: weakref.WeakSet[RequestMetrics] = weakref.WeakSet()
+
+
+class _Flusher:
+    """One thread per process that flushes every app's request metrics each
+    ``FLUSH_SECONDS``, so an idle worker's counts reach the files too. Started by the
+    first request a process answers (a forked worker starts its own)."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._start_lock:
+            if not self.running:
+                self.running = True
+                threading.Thread(target=self._run, name="metrics-flush", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            try:
+                flush_all()
+            except Exception:  # never let the thread die
+                logging.getLogger(__name__).exception("flushing request metrics")
+
+    def forget(self) -> None:
+        """In a forked child: the parent's thread did not come along, and no lock may
+        stay held by it."""
+        self.running = False
+        self._start_lock = threading.Lock()
+        for metrics in list(_flushed):
+            metrics._lock = threading.Lock()
+
+
+def flush_all() -> None:
+    for metrics in list(_flushed):
+        metrics.flush()
+
+
+_flusher = _Flusher()
+os.register_at_fork(after_in_child=_flusher.forget)
+atexit.register(flush_all)
 
 
 class ContentCollector(Collector):
@@ -179,6 +262,7 @@ def merge_dead_worker(pid: int, path: str | None = None) -> None:
 def scrape() -> Response:
     """The metrics in Prometheus' text format (OpenMetrics when the scraper asks for it)."""
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    current_app.extensions["metrics"].flush()  # this worker's counts are exact
     if path := multiprocess_dir():
         registry = CollectorRegistry(auto_describe=False)
         MultiProcessCollector(registry, path)

@@ -1,6 +1,6 @@
 """One blueprint per resource; ``BLUEPRINTS`` is what the app registers, in spec order."""
 
-from . import articles, exports, feeds, health, home, providers, suggest, topics
+from . import articles, exports, feeds, health, home, providers, suggest, sync, topics
 
 BLUEPRINTS = (
     home.blp,
@@ -10,5 +10,6 @@ BLUEPRINTS = (
     suggest.blp,
     feeds.blp,
     exports.blp,
+    sync.blp,
     health.blp,
 )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 
 from schemas.article import ArticleSchema
-from schemas.examples import ARTICLE_EXAMPLE, ARTICLE_PAGE_EXAMPLE, RELATED_PAGE_EXAMPLE
 from schemas.pages import ArticlePageSchema, RelatedItemPageSchema
 from schemas.query import (
     RELEVANCE,
@@ -18,7 +18,8 @@ from schemas.query import (
     SimilarQueryArgsSchema,
 )
 
-from ..content.index import ArticleFilter, ContentIndex, RankedSelection, Selection
+from ..content.index import ArticleFilter, ContentIndex, SearchSelection, Selection
+from ..content.search import SearchTooBroad
 from ..smorest import Blueprint
 from ..store import current_index
 from .cursors import make_cursor, read_cursor
@@ -39,12 +40,28 @@ RELATED_QUERY = RelatedQueryArgsSchema()
 SIMILAR_QUERY = SimilarQueryArgsSchema()
 
 
-def select_articles(index: ContentIndex, query: dict, **scope: str) -> Selection | RankedSelection:
+def select_articles(index: ContentIndex, query: dict, **scope: str) -> Selection | SearchSelection:
     """Every article an article-list query matches, in its order. ``scope``
     (``in_topic`` or ``in_provider``) comes from the path. Lists, feeds and exports all
-    answer a query through this one function."""
+    answer a query through this one function. A search that would read too much of the
+    index is a 400 naming ``q``."""
     flt = ArticleFilter(**query["filter"], **scope)
-    return index.select(flt, query["sort"], query["search"])
+    try:
+        return index.select(flt, query["sort"], query["search"])
+    except SearchTooBroad as exc:
+        too_broad(exc)
+
+
+def too_broad(exc: SearchTooBroad) -> None:
+    abort(400, messages={"query": {exc.parameter: [str(exc)]}})
+
+
+def page_of(selection: Selection | SearchSelection, start: int, stop: int) -> np.ndarray:
+    """The positions of matches ``start`` to ``stop``; a ranked page too deep is a 400."""
+    try:
+        return selection.positions(start, stop)
+    except SearchTooBroad as exc:
+        too_broad(exc)
 
 
 def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
@@ -64,17 +81,17 @@ def article_list(index: ContentIndex, query: dict, **scope: str) -> Response:
             else selection.offset_after(index, sort, read_cursor(token, sort, version))
         )
         stop = start + query["pageSize"]
-    page = selection.positions(start, stop)
+    page = page_of(selection, start, stop)
     extras = None
     if query["highlight"]:
-        found = index.search.highlights(query["search"], page.tolist())
-        none = {"title": "", "excerpt": ""}  # every listed article matched; a safety net
-        extras = [b',"highlight":' + orjson.dumps(found.get(p, none)) for p in page.tolist()]
+        found = index.highlights(selection.compiled, page.tolist())
+        extras = [b',"highlight":' + orjson.dumps(h) for h in found]
     facets = None
     if query["facets"]:
-        facets = index.facets.counts_json(
-            query["facets"], selection.all_positions(), query["facetSize"]
-        )
+        try:
+            facets = index.facet_counts_json(query["facets"], selection, query["facetSize"])
+        except SearchTooBroad as exc:
+            too_broad(exc)
     next_cursor = None
     if token is not None and len(page) and start + len(page) < selection.total:
         key = selection.key_at(index, sort, start + len(page) - 1)
@@ -95,8 +112,9 @@ def no_such_article(article_id: str) -> None:
 
 @blp.route("")
 class Articles(MethodView):
+    @blp.doc(operationId="listArticles")
     @blp.arguments(ARTICLE_QUERY, location="query")
-    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
     def get(self, query):
         """List articles
 
@@ -111,8 +129,9 @@ class Articles(MethodView):
 
 @blp.route("/<article_id>", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class Article(MethodView):
+    @blp.doc(operationId="getArticle")
     @blp.arguments(ARTICLE_ARGS, location="query")
-    @blp.response(200, ArticleSchema, example=ARTICLE_EXAMPLE)
+    @blp.response(200, ArticleSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """Get one article
@@ -128,8 +147,9 @@ class Article(MethodView):
 
 @blp.route("/<article_id>/related", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class RelatedItems(MethodView):
+    @blp.doc(operationId="listArticleRelated")
     @blp.arguments(RELATED_QUERY, location="query")
-    @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS, example=RELATED_PAGE_EXAMPLE)
+    @blp.response(200, RelatedItemPageSchema, headers=LIST_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List an article's related items
@@ -147,21 +167,22 @@ class RelatedItems(MethodView):
 
 @blp.route("/<article_id>/similar", parameters=[{"in": "path", "name": "article_id", **ARTICLE_ID}])
 class SimilarArticles(MethodView):
+    @blp.doc(operationId="listSimilarArticles")
     @blp.arguments(SIMILAR_QUERY, location="query")
-    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+    @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, query, article_id):
         """List articles like this one
 
         Best first, never the article itself. The score adds up: shared topics (each
         weighted by how rare it is, as a share of this article's topics: 0 to 1), title
-        similarity (full-text bm25 of this title's words in other titles, relative to
-        the best match: 0 to 1), and 0.25 for the same provider. Candidates share a
-        topic or are among the 100 best title matches.
+        similarity (full-text BM25 of this title's words in other titles, relative to
+        the best other match: 0 to 1), and 0.25 for the same provider. Candidates share
+        a topic or a title word (not one in more than a tenth of all titles).
         """
         index = current_index()
         selection = index.similar(article_id)
         if selection is None:
             no_such_article(article_id)
-        page = selection.positions(*page_bounds(query))
+        page = page_of(selection, *page_bounds(query))
         return page_response(index.summaries_json(page), selection.total, query)

@@ -13,7 +13,6 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 
-from schemas.examples import ARTICLE_PAGE_EXAMPLE, directory_examples
 from schemas.pages import ArticlePageSchema
 
 from ..content.index import ContentIndex, Directory
@@ -47,17 +46,17 @@ def directory_blueprint(
         "description": f"The {kind}'s id.",
         "example": example_id,
     }
-    entry_example, page_example = directory_examples(kind)
 
     @blp.route("")
     class Entries(MethodView):
         @blp.doc(
+            operationId=f"list{kind.title()}s",
             summary=f"List {kind}s",
             description="Sorted by name unless `sort` says otherwise "
             "(`-articleCount`: the biggest first).",
         )
         @blp.arguments(list_args, location="query")
-        @blp.response(200, page_schema, headers=LIST_HEADERS, example=page_example)
+        @blp.response(200, page_schema, headers=LIST_HEADERS)
         def get(self, query):
             entries = _directory(current_index(), kind)
             start, stop = page_bounds(query)
@@ -66,11 +65,12 @@ def directory_blueprint(
     @blp.route(f"/<{kind}_id>", parameters=[id_param])
     class Entry(MethodView):
         @blp.doc(
+            operationId=f"get{kind.title()}",
             summary=f"Get one {kind}",
             description=f"The {kind} with its article count and newest article's date.",
         )
         @blp.arguments(entry_args, location="query")
-        @blp.response(200, entry_schema, example=entry_example)
+        @blp.response(200, entry_schema)
         @blp.alt_response(404, response="NOT_FOUND")
         def get(self, query, **path):
             entry_id = path[f"{kind}_id"]
@@ -82,12 +82,13 @@ def directory_blueprint(
     @blp.route(f"/<{kind}_id>/articles", parameters=[id_param])
     class EntryArticles(MethodView):
         @blp.doc(
+            operationId=f"list{kind.title()}Articles",
             summary=f"List a {kind}'s articles",
             description="The same filters, sorts and pages as `GET /articles`, "
             f"within this {kind}.",
         )
         @blp.arguments(ARTICLE_QUERY, location="query")
-        @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS, example=ARTICLE_PAGE_EXAMPLE)
+        @blp.response(200, ArticlePageSchema, headers=LIST_HEADERS)
         @blp.alt_response(404, response="NOT_FOUND")
         def get(self, query, **path) -> Response:
             entry_id = path[f"{kind}_id"]

@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import orjson
 from flask import Response
 from flask.views import MethodView
 
-from schemas.examples import ARTICLE_PAGE_EXAMPLE
 from schemas.query import ExportQueryArgsSchema
 
 from ..content.index import ContentIndex, Selection
@@ -25,7 +23,6 @@ from ..formats.tabular import (
     NDJSON_MIMETYPE,
     csv_chunks,
     csv_columns,
-    csv_document,
     ndjson_chunks,
 )
 from ..smorest import Blueprint
@@ -66,10 +63,8 @@ class ExportFormat:
     mimetype: str
     chunks: Callable[[ContentIndex, Selection, dict | None], Iterator[bytes]]
     description: str
-    example: str
 
 
-_EXAMPLE_ITEM = ARTICLE_PAGE_EXAMPLE["items"][0]
 FORMATS = (
     ExportFormat(
         "ndjson",
@@ -77,7 +72,6 @@ FORMATS = (
         _ndjson,
         "NDJSON: one article summary (an item of the article list) per line, each a JSON "
         "object followed by a newline; with `fields`, only those fields.",
-        orjson.dumps(_EXAMPLE_ITEM).decode() + "\n",
     ),
     ExportFormat(
         "csv",
@@ -88,7 +82,6 @@ FORMATS = (
         "(`provider.name`, `image.url`); a list's values are joined with `|` "
         "(`topics.id`: `computer-vision|ai`); `true`/`false`; empty for none. `fields` "
         "chooses the columns (`fields=id,title,topics.name`).",
-        csv_document([_EXAMPLE_ITEM], csv_columns(None)),
     ),
 )
 
@@ -118,13 +111,15 @@ def _register(scope: Scope, fmt: ExportFormat) -> None:
             200,
             {"type": "string"},
             content_type=fmt.mimetype,
-            example=fmt.example,
             headers=EXPORT_HEADERS,
         )
         def get(self, query, **path):
             return export_response(scope, fmt, query, path)
 
-    scope.register(blp, Export, f"export.{fmt.extension}", f"Export{fmt.extension.title()}")
+    ext = fmt.extension.title()
+    scope.register(
+        blp, Export, f"export.{fmt.extension}", f"Export{ext}", "export", f"Articles{ext}"
+    )
 
 
 for _scope in SCOPES:

@@ -8,7 +8,6 @@ formats themselves are in :mod:`api.formats.syndication`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,6 @@ import orjson
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from schemas.examples import ARTICLE_EXAMPLE
 from schemas.json_feed import JSON_FEED_SCHEMA
 from schemas.query import FeedQueryArgsSchema
 
@@ -32,7 +30,7 @@ from ..formats.syndication import (
 )
 from ..smorest import Blueprint
 from ..store import current_index
-from .articles import select_articles
+from .articles import page_of, select_articles
 from .listing import LIST_HEADERS, page_bounds, page_links, url_prefix
 from .scopes import SCOPES, Scope
 
@@ -89,7 +87,7 @@ def feed_response(scope: Scope, fmt: FeedFormat, query: dict, path: dict[str, st
     index = current_index()
     scoped = scope.resolve(index, path)
     selection = select_articles(index, query, **scoped.filter)
-    positions = selection.positions(*page_bounds(query)).tolist()
+    positions = page_of(selection, *page_bounds(query)).tolist()
     articles = [orjson.loads(index.article_json(index.article_id(p))) for p in positions]
     page = query["page"]
     total_pages = -(-selection.total // query["pageSize"])
@@ -123,26 +121,6 @@ def _title(name: str | None, scope: Scope) -> str:
     return f"{api_title}: articles {'on' if scope.kind == 'topic' else 'from'} {name}"
 
 
-def _example(fmt: FeedFormat) -> Any:
-    """The feed of the spec's example article, rendered by the real code."""
-    base = "http://localhost:8000/"
-    url = f"{base}articles/feed.{fmt.extension}?page="
-    info = FeedInfo(
-        title="News Content API: articles",
-        description=f"News Content API: articles: page 1 of 1 of {base}articles?page=1",
-        generator="News Content API 0.1.0",
-        feed_id=f"{url}1",
-        self_url=f"{url}1",
-        home_url=f"{base}articles?page=1",
-        pages=page_links(url, 1, 1),
-        updated=dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC),
-        article_url=f"{base}articles/",
-        topic_scheme=f"{base}topics/",
-    )
-    body = fmt.render(info, [ARTICLE_EXAMPLE])
-    return orjson.loads(body) if fmt.extension == "json" else body.decode()
-
-
 def _register(scope: Scope, fmt: FeedFormat) -> None:
     class Feed(MethodView):
         @blp.doc(
@@ -157,13 +135,13 @@ def _register(scope: Scope, fmt: FeedFormat) -> None:
             200,
             fmt.schema,
             content_type=fmt.mimetype,
-            example=_example(fmt),
             headers=LIST_HEADERS,
         )
         def get(self, query, **path):
             return feed_response(scope, fmt, query, path)
 
-    scope.register(blp, Feed, f"feed.{fmt.extension}", f"Feed{fmt.extension.title()}")
+    noun = f"Feed{fmt.extension.title()}"
+    scope.register(blp, Feed, f"feed.{fmt.extension}", noun, "get", noun)
 
 
 for _scope in SCOPES:

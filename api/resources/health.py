@@ -26,6 +26,7 @@ blp = Blueprint(
 
 @blp.route("healthz")
 class Alive(MethodView):
+    @blp.doc(operationId="getHealth")
     @blp.arguments(NoArgsSchema(), location="query")
     @blp.response(200, AliveSchema, example={"status": "alive"})
     def get(self, _query):
@@ -38,6 +39,7 @@ class Alive(MethodView):
 
 @blp.route("readyz")
 class Ready(MethodView):
+    @blp.doc(operationId="getReadiness")
     @blp.arguments(NoArgsSchema(), location="query")
     @blp.response(
         200,

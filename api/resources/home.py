@@ -15,6 +15,7 @@ EXAMPLE_BASE = "http://localhost:8000/"
 
 @blp.route("")
 class Home(MethodView):
+    @blp.doc(operationId="getHome")
     @blp.arguments(NoArgsSchema(), location="query")
     @blp.response(
         200,

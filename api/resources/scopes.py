@@ -32,10 +32,12 @@ class Scoped:
 class Scope:
     kind: Kind | None  # None: all articles
 
-    def register(self, blp, view, name: str, endpoint: str) -> None:
+    def register(self, blp, view, name: str, endpoint: str, verb: str, noun: str) -> None:
         """Route ``view`` at ``name`` (``feed.json``) in this scope, as endpoint
-        ``endpoint`` (prefixed per scope); under a topic or provider, an unknown id is a
+        ``endpoint`` (prefixed per scope), with the operationId :meth:`operation_id`
+        makes of ``verb`` and ``noun``; under a topic or provider, an unknown id is a
         404, which the spec says too."""
+        view.get = blp.doc(operationId=self.operation_id(verb, noun))(view.get)
         if self.kind is not None:
             view.get = blp.alt_response(404, response="NOT_FOUND")(view.get)
         blp.add_url_rule(
@@ -64,6 +66,10 @@ class Scope:
     @property
     def endpoint_prefix(self) -> str:
         return "Articles" if self.kind is None else f"{self.kind.title()}Articles"
+
+    def operation_id(self, verb: str, noun: str) -> str:
+        """``getFeedJson``, ``getTopicFeedJson``, ``getProviderFeedJson``."""
+        return f"{verb}{'' if self.kind is None else self.kind.title()}{noun}"
 
     def described(self, what: str) -> str:
         """``what`` of this scope's articles: "A feed of a topic's articles"."""

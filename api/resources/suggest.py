@@ -24,6 +24,7 @@ _COLLECTION = {"topic": "topics", "provider": "providers", "article": "articles"
 
 @blp.route("")
 class Suggestions(MethodView):
+    @blp.doc(operationId="suggest")
     @blp.arguments(SUGGEST_QUERY, location="query")
     @blp.response(
         200,
