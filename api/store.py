@@ -16,7 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from .content.artifact import ArtifactStore
@@ -124,14 +124,15 @@ class ContentNotReady(ServiceUnavailable):
 
 def current_index() -> ContentIndex:
     """The index this request reads: taken from the store on first use, then kept for the
-    rest of the request. Before the first build finishes: :class:`ContentNotReady`."""
+    rest of the request (or app context). Before the first build finishes:
+    :class:`ContentNotReady`."""
     index = g.get("content_index")
     if index is None:
         store = current_app.extensions["content"]
         index = store.index
         # A link from another replica (or the cache) names the version it was made from:
         # answer from that version or a newer one, never an older one (README "Cluster").
-        named = request.args.get(VERSION_PARAMETER)
+        named = request.args.get(VERSION_PARAMETER) if has_request_context() else None
         if named is not None and (index is None or named != index.version):
             store.catch_up()
             index = store.index
