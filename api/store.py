@@ -124,7 +124,8 @@ class ContentNotReady(ServiceUnavailable):
 
 def current_index() -> ContentIndex:
     """The index this request reads: taken from the store on first use, then kept for the
-    rest of the request. Before the first build finishes: :class:`ContentNotReady`."""
+    rest of the request (or app context). Before the first build finishes:
+    :class:`ContentNotReady`."""
     index = g.get("content_index")
     if index is None:
         store = current_app.extensions["content"]
