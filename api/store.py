@@ -132,8 +132,12 @@ def current_index() -> ContentIndex:
         index = store.index
         # A link from another replica (or the cache) names the version it was made from:
         # answer from that version or a newer one, never an older one (README "Cluster").
-        named = request.args.get(VERSION_PARAMETER) if has_request_context() else None
-        if named is not None and (index is None or named != index.version):
+        in_request = has_request_context()
+        named = request.args.get(VERSION_PARAMETER) if in_request else None
+        # /sync reads the newest version (one stat): its history is recorded before
+        # CURRENT moves, so a delta never lags what another worker already answered.
+        newest = in_request and request.blueprint == "sync"
+        if newest or (named is not None and (index is None or named != index.version)):
             store.catch_up()
             index = store.index
         if index is None:
