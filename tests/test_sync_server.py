@@ -43,14 +43,22 @@ def version(base: str) -> str:
     return get(f"{base}/readyz")[1]["contentVersion"]
 
 
-def wait_for_new_version(base: str, old: str) -> float:
-    """Seconds until the server serves a version other than ``old``."""
-    started = time.monotonic()
-    while time.monotonic() - started < WAIT:
-        if version(base) != old:
-            return time.monotonic() - started
-        time.sleep(0.05)
-    raise AssertionError("no new version")
+def wait_for_new_version(base: str, old: str) -> str:
+    """The next version, once settled: served instead of ``old``, then 20 answers in a
+    row (from both workers, whichever takes each) agree. A worker follows ``CURRENT`` a
+    moment after the other, so one answer is not yet the version both serve."""
+    deadline = time.monotonic() + WAIT
+    streak, seen = 0, None
+    while streak < 20:
+        assert time.monotonic() < deadline, f"no settled version after {old}"
+        answer = version(base)
+        if answer == old:
+            streak, seen = 0, None
+            time.sleep(0.05)
+            continue
+        streak = streak + 1 if answer == seen else 1
+        seen = answer
+    return seen
 
 
 @pytest.fixture
@@ -87,14 +95,11 @@ def test_sync_and_webhooks_under_the_real_server(sync_server, receivers, corpus,
     # Add, change, delete: one version each, none slowed by the dead receiver.
     versions = [version(base)]
     write_seed(corpus, "new.md", body="New.", **article_fields(50))
-    assert wait_for_new_version(base, versions[-1]) < WAIT
-    versions.append(version(base))
+    versions.append(wait_for_new_version(base, versions[-1]))
     write_seed(corpus, "a03.md", body="Changed.", **article_fields(3))
-    wait_for_new_version(base, versions[-1])
-    versions.append(version(base))
+    versions.append(wait_for_new_version(base, versions[-1]))
     (corpus / "a05.md").unlink()
-    wait_for_new_version(base, versions[-1])
-    versions.append(version(base))
+    versions.append(wait_for_new_version(base, versions[-1]))
 
     kinds, items, next_sync = walk(start)
     assert kinds == [("created", "new"), ("updated", "a03"), ("deleted", "a05")]
