@@ -42,14 +42,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False
     access_log = logs.init_app(app)
-    if proxies := app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-
     app.extensions["sync"] = sync = publishing.sync_setup(
         app.config, notify=not app.config["FOLLOW"]
     )
     _start_content(app)
     http.init_app(app, access_log)
+    if proxies := app.config["PROXY_FIX"]:  # outermost: every layer sees the client's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     if sync.notifier is not None:
         sync.notifier.metrics.register(app.extensions["metrics_registry"])
     api = Api(app)

@@ -11,6 +11,10 @@ hooks in reverse):
 6. :mod:`.caching`: conditional requests (304) and the response cache, then ETag and
    ``Cache-Control`` on the way out (before compression);
 
+and in front of all of them, :mod:`.replay`: a request identical to one answered before
+gets the bytes of that answer (with its own request id, metrics and access line) without
+reaching Flask;
+
 and :mod:`.errors` turns every error into a problem document.
 """
 
@@ -22,14 +26,24 @@ from flask_compress import Compress
 from .. import store
 from ..operations import metrics
 from ..operations.logs import AccessLog
-from . import access, caching, cors, rate_limits, security_headers, served_by, url_checks
+from . import (
+    access,
+    caching,
+    cors,
+    rate_limits,
+    replay,
+    security_headers,
+    served_by,
+    url_checks,
+)
 
 
 def init_app(app: Flask, access_log: AccessLog) -> None:
     """Register the per-request hooks, in the order a request meets them."""
     # First: its hooks wrap all the others (it reads only X-Request-Id before url_checks,
     # and only reads the response after security_headers).
-    access.init_app(app, metrics.init_app(app), access_log)
+    request_metrics = metrics.init_app(app)
+    access.init_app(app, request_metrics, access_log)
     url_checks.init_app(app)  # before any other hook reads the URL
     security_headers.init_app(app)  # runs after every other hook (but access), on every response
     served_by.init_app(app)
@@ -38,3 +52,4 @@ def init_app(app: Flask, access_log: AccessLog) -> None:
     cors.init_app(app)
     Compress(app)
     caching.init_app(app)  # registered last, so its headers are set before compression
+    replay.init_app(app, request_metrics, access_log)  # wraps the WSGI app: before Flask

@@ -27,6 +27,7 @@ from ..operations.logs import AccessLog
 from ..operations.metrics import UNMATCHED, RequestMetrics
 
 REQUEST_ID_HEADER = "X-Request-Id"
+ROUTE_KEY = "news_api.route"  # in the WSGI environ: (route, path, bytes) of the answer
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
 
 
@@ -43,9 +44,14 @@ def start() -> None:
     # Straight from the WSGI environ, and ``g`` resolved once: this runs on every request.
     ctx_g = g._get_current_object()
     ctx_g.started = perf_counter()
-    sent = request.environ.get("HTTP_X_REQUEST_ID")
+    ctx_g.request_id = request_id_of(request.environ)
+
+
+def request_id_of(environ: dict) -> str:
+    """The client's ``X-Request-Id`` if it is sane, else a new one."""
+    sent = environ.get("HTTP_X_REQUEST_ID")
     sane = sent is not None and SANE_REQUEST_ID.fullmatch(sent)
-    ctx_g.request_id = sent if sane else new_request_id()
+    return sent if sane else new_request_id()
 
 
 # Version 4 (bits 76-79) and the RFC 9562 variant (bits 62-63) of a 128-bit UUID.
@@ -70,30 +76,50 @@ def record(response: Response, metrics: RequestMetrics, access_log: AccessLog) -
     response.headers.add(REQUEST_ID_HEADER, request_id)  # no view sets it; add skips a scan
     rule = req.url_rule
     route = rule.rule if rule is not None else UNMATCHED
+    path = req.path
+    size = response.content_length
+    environ[ROUTE_KEY] = (route, path, size)  # for a replay of this answer (.replay)
+    index = ctx_g.get("content_index")  # an empty index is falsy: compare with None
+    if index is None:
+        index = current_app.extensions["content"].index
+    version = index.version if index is not None else None
     status = response.status_code
-    method = req.method
-    metrics.observe(route, method, status, seconds)
+    metrics.observe(route, req.method, status, seconds)
     if access_log.enabled:
-        index = ctx_g.get("content_index")  # an empty index is falsy: compare with None
-        if index is None:
-            index = current_app.extensions["content"].index
-        query = environ.get("QUERY_STRING", "")
-        path = req.path
-        message = f"{method} {path}{'?' if query else ''}{query} {status} {seconds * 1000:.2f}ms"
-        access_log.write(
-            message,
-            request_id,
-            {
-                "method": method,
-                "route": route,
-                "path": path,
-                "query": query,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "version": index.version if index is not None else None,
-                "remote_addr": environ.get("REMOTE_ADDR"),
-                "user_agent": environ.get("HTTP_USER_AGENT"),
-                "bytes": response.content_length,
-            },
+        write_access_line(
+            access_log, environ, request_id, route, path, status, seconds, version, size
         )
     return response
+
+
+def write_access_line(
+    access_log: AccessLog,
+    environ: dict,
+    request_id: str,
+    route: str,
+    path: str,
+    status: int,
+    seconds: float,
+    version: str | None,
+    size: int | None,
+) -> None:
+    """The access line of one request (fields in the module's doc)."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()  # as werkzeug reads it
+    query = environ.get("QUERY_STRING", "")
+    message = f"{method} {path}{'?' if query else ''}{query} {status} {seconds * 1000:.2f}ms"
+    access_log.write(
+        message,
+        request_id,
+        {
+            "method": method,
+            "route": route,
+            "path": path,
+            "query": query,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "version": version,
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
+            "bytes": size,
+        },
+    )

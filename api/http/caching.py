@@ -25,6 +25,7 @@ from pathlib import Path
 from flask import Flask, Request, Response, current_app, g, request
 
 from ..store import current_index
+from .replay import STORABLE
 
 CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
@@ -154,6 +155,10 @@ def add_cache_headers(response: Response) -> Response:
     # Set, not added: static files come with validators of their own.
     headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
     headers["Last-Modified"] = validators.last_modified
+    if validators.cache_key is not None and not (
+        response.direct_passthrough or response.is_streamed
+    ):
+        req.environ[STORABLE] = True  # .replay may send these bytes again
     if status == 200:
         if validators.cache_key is not None and not g.get("cached"):
             _remember(validators.cache_key, response)
