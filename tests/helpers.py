@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,22 @@ def was_served(path: Path, url_path: str, status: int, query: str = "") -> bool:
     with ``status``."""
     wanted = (url_path, query, status)
     return any((a["path"], a["query"], a["status"]) == wanted for a in access_lines(path))
+
+
+def settled_version(read: Callable[[], str | None], old: str | None, wait: float) -> str:
+    """Under a real server: wait until ``read()`` (the version one request was answered
+    from) is no longer ``old``, then until 20 answers in a row (from both workers,
+    whichever takes each: one follows ``CURRENT`` a moment after the other) agree;
+    return that version."""
+    deadline = time.monotonic() + wait
+    streak, version = 0, None
+    while streak < 20:
+        assert time.monotonic() < deadline, f"no settled version after {old}"
+        seen = read()
+        if seen == old:
+            streak, version = 0, None
+            time.sleep(0.05)
+            continue
+        streak = streak + 1 if seen == version else 1
+        version = seen
+    return version

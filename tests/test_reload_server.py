@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from helpers import article_fields, write_seed
+from helpers import settled_version as settle
 
 WAIT = 10  # seconds: the most any step here waits for a reload
 LOAD_URLS = ("/articles?pageSize=5", "/topics", "/", "/articles/a00")
@@ -87,21 +88,7 @@ def fetch(address: str, url: str) -> tuple[int, dict, bytes]:
 
 
 def settled_version(address: str, old: str | None) -> str:
-    """Wait until a version other than ``old`` is served, then until 20 answers in a row
-    (from both workers, whichever takes each) carry the same version; return it."""
-    deadline = time.monotonic() + WAIT
-    streak, version = 0, None
-    while streak < 20:
-        assert time.monotonic() < deadline, f"no settled version after {old}"
-        _, headers, _ = fetch(address, "/")
-        seen = headers.get("X-Content-Version")
-        if seen == old:
-            streak, version = 0, None
-            time.sleep(0.05)
-            continue
-        streak = streak + 1 if seen == version else 1
-        version = seen
-    return version
+    return settle(lambda: fetch(address, "/")[1].get("X-Content-Version"), old, WAIT)
 
 
 def test_the_folder_changes_under_load_and_no_request_fails(reload_server, corpus):

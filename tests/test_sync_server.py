@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 from conftest import start_server
-from helpers import article_fields, write_corpus, write_seed
+from helpers import article_fields, settled_version, write_corpus, write_seed
 from standardwebhooks import Webhook
 from webhook_receiver import SECRET, BlackHole, Receiver, signature_checks
 
@@ -44,21 +44,8 @@ def version(base: str) -> str:
 
 
 def wait_for_new_version(base: str, old: str) -> str:
-    """The next version, once settled: served instead of ``old``, then 20 answers in a
-    row (from both workers, whichever takes each) agree. A worker follows ``CURRENT`` a
-    moment after the other, so one answer is not yet the version both serve."""
-    deadline = time.monotonic() + WAIT
-    streak, seen = 0, None
-    while streak < 20:
-        assert time.monotonic() < deadline, f"no settled version after {old}"
-        answer = version(base)
-        if answer == old:
-            streak, seen = 0, None
-            time.sleep(0.05)
-            continue
-        streak = streak + 1 if answer == seen else 1
-        seen = answer
-    return seen
+    """The next version, once both workers serve it."""
+    return settled_version(lambda: version(base), old, WAIT)
 
 
 @pytest.fixture
