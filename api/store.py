@@ -136,8 +136,10 @@ def current_index() -> ContentIndex:
         named = request.args.get(VERSION_PARAMETER) if in_request else None
         # /sync reads the newest version (one stat): its history is recorded before
         # CURRENT moves, so a delta never lags what another worker already answered.
+        # Nor does a worker that has not mapped its first version yet answer 503 while
+        # another one already serves: it looks at CURRENT now, not at its next interval.
         newest = in_request and request.blueprint == "sync"
-        if newest or (named is not None and (index is None or named != index.version)):
+        if newest or index is None or (named is not None and named != index.version):
             store.catch_up()
             index = store.index
         if index is None:

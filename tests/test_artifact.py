@@ -130,6 +130,19 @@ def test_a_following_app_waits_for_the_first_artifact(make_app, tmp_path, corpus
     app.extensions["content"].stop_following()
 
 
+def test_a_worker_not_ready_yet_looks_at_current_when_asked(make_app, tmp_path, corpus):
+    """Another worker may already serve the first version: one whose follower has not
+    looked yet answers from it too, not 503 until its next interval."""
+    first, second = (make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=3600) for _ in range(2))
+    assert first.test_client().get("/articles").status_code == 503
+    assert second.test_client().get("/readyz").status_code == 503
+    build_index(corpus, cache_dir=tmp_path / "cache")
+    assert first.test_client().get("/articles").json["total"] == 30
+    assert second.test_client().get("/readyz").json["articleCount"] == 30
+    for app in (first, second):
+        app.extensions["content"].stop_following()
+
+
 def flask(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],

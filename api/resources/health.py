@@ -64,7 +64,10 @@ class Ready(MethodView):
         200 once an index is built and serving; 503 (with `Retry-After`) while the first
         build runs. A failed reload keeps the old index serving, so it stays 200.
         """
-        index = current_app.extensions["content"].index
+        store = current_app.extensions["content"]
+        if store.index is None:
+            store.catch_up()  # a follower: CURRENT may have been written a moment ago
+        index = store.index
         if index is None:
             raise ContentNotReady()
         return {"status": "ready", "contentVersion": index.version, "articleCount": len(index)}
