@@ -4,13 +4,19 @@ it logs is JSON, and SIGTERM lets the request in flight finish."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from helpers import access_lines, article_fields, write_seed
+from conftest import ROOT, free_port
+from helpers import access_lines, article_fields, write_corpus, write_seed
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.operations.metrics import FLUSH_SECONDS
@@ -128,3 +134,74 @@ def test_sigterm_finishes_the_request_in_flight(server):
     # Refused after shutdown: nothing listens any more.
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0
+
+
+def test_sigterm_during_a_build_abandons_it_and_exits(tmp_path):
+    """A server stopped while it builds exits at once and leaves no reader process behind
+    (a cold build of a million files would otherwise hold the exit for most of an hour)."""
+    corpus = write_corpus(tmp_path / "content", 8000)
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEWS_API_PORT": str(port),
+        "NEWS_API_CONTENT_DIR": str(corpus),
+        "NEWS_API_CACHE_DIR": str(tmp_path / "cache"),
+        "NEWS_API_ACCESS_LOG": os.devnull,
+    }
+    with (tmp_path / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.operations.server"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            readers: list[int] = []
+            # Both workers started (granian can miss a SIGTERM that comes earlier), and
+            # the build's readers at work.
+            while not readers or (tmp_path / "server.log").read_text().count("Started worker") < 2:
+                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                readers = _build_readers(proc.pid)
+                time.sleep(0.1)
+            assert _answers(f"http://127.0.0.1:{port}/readyz") is False  # still building
+            proc.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            assert proc.wait(timeout=60) == 0
+            assert time.monotonic() - started < 15
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    time.sleep(0.5)
+    assert not [pid for pid in readers if Path(f"/proc/{pid}").exists()]
+    store = next((tmp_path / "cache").iterdir())
+    assert not (store / "CURRENT").exists()  # the build was abandoned, not finished
+    logged = (tmp_path / "server.log").read_text()
+    assert "abandoned: stopping" in logged and "failed" not in logged
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except urllib.error.HTTPError:
+        return False
+    except OSError:
+        return False
+
+
+def _build_readers(pid: int) -> list[int]:
+    """The launcher's child processes that are copies of itself: the build's readers."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += (task / "children").read_text().split()
+    readers = []
+    for child in children:
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"api.operations.server" in cmdline:
+            readers.append(int(child))
+    return readers

@@ -16,6 +16,7 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -69,6 +70,7 @@ class BuildCache:
 
     _memory: ClassVar[dict[Path, tuple[str, Entries]]] = {}
     _writing = threading.Lock()
+    _writers: ClassVar[list[threading.Thread]] = []
 
     def __init__(self, store_dir: Path) -> None:
         self.path = store_dir / "files.pickle"
@@ -108,9 +110,20 @@ class BuildCache:
                     _write(self.path, remembered)
 
         if background:
-            threading.Thread(target=write, name="build-cache-writer", daemon=True).start()
+            writer = threading.Thread(target=write, name="build-cache-writer", daemon=True)
+            self._writers[:] = [t for t in self._writers if t.is_alive()] + [writer]
+            writer.start()
         else:
             write()
+
+    @classmethod
+    def wait_for_writes(cls, timeout: float) -> bool:
+        """Let the files being written in the background finish (a process about to exit:
+        its daemon threads would be stopped mid-file); False if one is still writing."""
+        deadline = time.monotonic() + timeout
+        for writer in list(cls._writers):
+            writer.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in cls._writers)
 
     def save(self, entries: Entries) -> None:
         self.remember(entries)
@@ -122,6 +135,7 @@ def _write(path: Path, data: object) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_files(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -130,3 +144,17 @@ def _write(path: Path, data: object) -> None:
         log.warning("cannot write build cache %s: %s", path, exc)
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+STALE_SECONDS = 3600  # a temporary file untouched this long was left by a process that died
+
+
+def _remove_stale_files(folder: Path) -> None:
+    """Temporary files of a writer that was killed (they can be gigabytes)."""
+    now = time.time()
+    for leftover in folder.glob(".cache-*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..content.artifact import ArtifactStore
 from ..content.build import build_index
+from ..content.cache import BuildCache
 from ..content.index import ContentIndex
 from ..content.memory import release_free_memory
 from ..store import ContentStore, LoadResult
@@ -132,3 +134,26 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
     )
     reloader.start()
     return reloader
+
+
+CACHE_WRITE_TIMEOUT = 120.0  # seconds a stopping server waits for the build cache's file
+
+
+def abandon(reloader: Reloader) -> None:
+    """The server is stopping: no new build, and the one in progress is abandoned at
+    once: its reader processes are stopped (a cold build of 1,000,000 files would hold
+    the exit for most of an hour; the next start reads again only what its build cache
+    lacks). Does not wait: safe in a signal handler."""
+    reloader.stop(wait=False)
+    for child in multiprocessing.active_children():  # the build's reader processes
+        child.kill()  # forked from here, they would take SIGTERM for the server's own stop
+
+
+def shut_down(reloader: Reloader, cache_timeout: float = CACHE_WRITE_TIMEOUT) -> None:
+    """Stop building, for a server that is stopping (:func:`abandon`), then let the build
+    cache file being written in the background finish, so the next start has it (a
+    writer killed at exit leaves nothing usable)."""
+    abandon(reloader)
+    reloader.stop()
+    if not BuildCache.wait_for_writes(cache_timeout):
+        log.warning("stopping before the build cache was written (%.0f s)", cache_timeout)

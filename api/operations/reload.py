@@ -122,6 +122,9 @@ class Reloader:
                 return None
             index = self._build()
         except Exception as exc:
+            if self._stopping:  # its processes were stopped (builder.abandon): no failure
+                log.info("build of %s abandoned: stopping", self.root)
+                return None
             result = LoadResult(
                 finished_at=time.time(),
                 ok=False,
@@ -266,8 +269,10 @@ class Reloader:
             self._observer.join(timeout=5)
             self._observer = None
 
-    def stop(self) -> None:
-        """Stop watching and the background thread (tests; the server just exits)."""
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop watching and the background thread (``wait``: until it has ended, for
+        up to 30 s; a build in progress runs to its end unless its processes are
+        stopped, see :func:`api.operations.builder.abandon`)."""
         with self._observer_lock:
             self._stopping = True
             self._stop_observer()
@@ -277,7 +282,7 @@ class Reloader:
         with self._wake:
             self._stopping = True
             self._wake.notify()
-        if self._thread is not None:
+        if self._thread is not None and wait:
             self._thread.join(timeout=30)
             self._thread = None
 

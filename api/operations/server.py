@@ -156,6 +156,7 @@ def main() -> int:
     )
     stopping = threading.Event()
     grace = _env_int("NEWS_API_GRACEFUL_TIMEOUT", 20) + 10
+    building: list = []  # the builder's reloader, once started
 
     def stop(signum, frame) -> None:
         if stopping.is_set():
@@ -164,6 +165,10 @@ def main() -> int:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)  # graceful: granian drains its workers
             threading.Thread(target=kill_if_stuck, daemon=True).start()
+        if building:  # while the workers drain, no build goes on (builder.abandon)
+            from .builder import abandon
+
+            abandon(building[0])
 
     def kill_if_stuck() -> None:
         # Granian can miss a SIGTERM that comes while a worker is still starting.
@@ -183,15 +188,18 @@ def main() -> int:
 
         from ..config import Config
         from . import logs
-        from .builder import start_builder
+        from .builder import abandon, shut_down, start_builder
 
         settings = Settings(str(ROOT))
         settings.from_object(Config)
         settings.from_prefixed_env("NEWS_API")
         logs.configure(settings)
         reloader = start_builder(settings)  # installs its SIGHUP handler: reload now
+        building.append(reloader)
+        if stopping.is_set():  # stopped while the builder was starting
+            abandon(reloader)
         status = server.wait()
-        reloader.stop()
+        shut_down(reloader)  # a build in progress is abandoned, the cache file finished
         return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
     finally:
         if server.poll() is None:
