@@ -91,16 +91,23 @@ def start_server(corpus: Path, tmp_path: Path, port: int | None = None) -> Simpl
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
+    # Serving, and every worker started: granian can miss a SIGTERM that comes while a
+    # worker is still starting (then stop() waits for its 20 s kill timeout).
+    workers = int(env.get("NEWS_API_WORKERS", "2"))
+    if env.get("NEWS_API_LOG_LEVEL", "info").lower() not in ("debug", "info"):
+        workers = 0  # granian's "Started worker" lines are not logged: only serving counts
     while True:
         try:
             urllib.request.urlopen(f"{base}/topics", timeout=1).close()
-            break
+            if (tmp_path / "server.log").read_text().count("Started worker-") >= workers:
+                break
         except (urllib.error.URLError, ConnectionError):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log.close()
-                pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.1)
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
+        time.sleep(0.1)
 
     def stop() -> None:
         if proc.poll() is None:
