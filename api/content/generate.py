@@ -257,12 +257,8 @@ def _build_vocabulary() -> list[str]:
 
 
 VOCABULARY: list[str] = _build_vocabulary()
-_VOCAB_CUM: list[float] = []
-_acc = 0.0
-for _r in range(len(VOCABULARY)):
-    _acc += 1.0 / (_r + 2.7)
-    _VOCAB_CUM.append(_acc)
-del _acc, _r
+# Zipf-like cumulative weights (summed in order, so the same floats on every machine).
+_VOCAB_CUM = list(itertools.accumulate(1.0 / (r + 2.7) for r in range(len(VOCABULARY))))
 
 _SMALL_WORDS = frozenset(
     [
@@ -479,12 +475,7 @@ def _build_providers(n: int = 800) -> list[tuple[str, str]]:
 
 
 PROVIDERS: list[tuple[str, str]] = _build_providers()
-_PROVIDER_CUM: list[float] = []
-_acc = 0.0
-for _r in range(len(PROVIDERS)):
-    _acc += 1.0 / (_r + 1)
-    _PROVIDER_CUM.append(_acc)
-del _acc, _r
+_PROVIDER_CUM = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(PROVIDERS))))
 
 CATEGORIES = ["news", "analysis", "opinion", "review", "feature"]
 _CATEGORY_CUM = [50, 68, 81, 92, 100]

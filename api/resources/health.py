@@ -4,7 +4,6 @@ Their own blueprint ("health"), so they can be left out of HTTP caching (they ar
 ``no-store``, without ETags) and of rate limits by name.
 """
 
-from flask import current_app
 from flask.views import MethodView
 
 from schemas.common import ProblemSchema
@@ -13,7 +12,7 @@ from schemas.query import NoArgsSchema
 
 from ..http.errors import PROBLEM_MIMETYPE
 from ..smorest import Blueprint
-from ..store import ContentNotReady
+from ..store import current_index
 
 blp = Blueprint(
     "health",
@@ -64,10 +63,5 @@ class Ready(MethodView):
         200 once an index is built and serving; 503 (with `Retry-After`) while the first
         build runs. A failed reload keeps the old index serving, so it stays 200.
         """
-        store = current_app.extensions["content"]
-        if store.index is None:
-            store.catch_up()  # a follower: CURRENT may have been written a moment ago
-        index = store.index
-        if index is None:
-            raise ContentNotReady()
+        index = current_index()  # ContentNotReady (503) before the first version
         return {"status": "ready", "contentVersion": index.version, "articleCount": len(index)}
