@@ -124,3 +124,55 @@ def test_new_index_code_reuses_the_parsed_files(tmp_path, corpus, monkeypatch):
     assert (report.parsed, report.from_cache) == (0, False)
     assert rebuilt.version != first.version
     assert rebuilt.article_json("a00") == first.article_json("a00")
+
+
+def test_the_generator_and_the_sync_history_are_not_index_code(tmp_path, monkeypatch):
+    """Changing code that makes no part of an artifact keeps every artifact (at
+    1,000,000 articles a rebuild costs most of an hour)."""
+    from api.content import cache
+
+    before = cache.index_fingerprint()
+    real_read = Path.read_bytes
+
+    def edited(path):
+        data = real_read(path)
+        return data + b"\n# edited" if path.name in ("generate.py", "history.py") else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert cache.index_fingerprint() == before
+    monkeypatch.setattr(
+        Path, "read_bytes", lambda p: real_read(p) + (b"#" if p.name == "index.py" else b"")
+    )
+    assert cache.index_fingerprint() != before
+
+
+def test_a_build_reader_stops_on_sigterm_whatever_its_parent_handles(tmp_path):
+    """Readers are forked from a server's launcher, whose SIGTERM handler they would
+    otherwise run instead of stopping (a stop during a build then never ends them)."""
+    import subprocess
+    import sys
+
+    script = """
+import os, signal, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from api.content.build import _plain_signals
+signal.signal(signal.SIGTERM, lambda *a: None)  # as the launcher's stop() does
+with ProcessPoolExecutor(1, initializer=_plain_signals) as pool:
+    future = pool.submit(time.sleep, 30)
+    time.sleep(0.5)
+    for pid in list(pool._processes):
+        os.kill(pid, signal.SIGTERM)
+    try:
+        future.result(timeout=10)
+    except BrokenProcessPool:
+        print("stopped")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout.strip() == "stopped", done.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -175,9 +176,16 @@ def _read_all(root: Path, rels: list[str], workers: int):
         yield from _read_chunk(root, rels)
         return
     chunks = [rels[i : i + CHUNK_FILES] for i in range(0, len(rels), CHUNK_FILES)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_plain_signals) as pool:
         for results in pool.map(_read_chunk, [root] * len(chunks), chunks):
             yield from results
+
+
+def _plain_signals() -> None:
+    """A reader process stops on SIGTERM and SIGINT as any program does: forked from a
+    server's launcher, it would otherwise run the launcher's handlers and read on."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _read_chunk(root: Path, rels: list[str]) -> list[tuple[str, ArticleRecord | Skipped]]:
