@@ -39,12 +39,14 @@ def test_the_index_folder_opens_anywhere_after_a_rename(tmp_path, make_app, corp
         from api.store import current_index
 
         folder = current_index().search.folder
+        keys = current_index().search.keys  # documents to positions: the content index's
     moved = tmp_path / "artifact" / "search"
     moved.parent.mkdir()
     folder.rename(moved)  # nothing absolute inside: the lead renames artifact folders
     started = time.perf_counter()
     engine = search.SearchIndex.open(moved)
     assert time.perf_counter() - started < 0.5
+    engine.keys = keys
     hits = engine.hits(engine.compile(parse_search("robots")).query, 0, 100)
     assert hits.total == 40 and sorted(hits.positions.tolist()) == list(range(40))
 

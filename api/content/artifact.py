@@ -141,7 +141,9 @@ class ArtifactStore:
         self.versions.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self.versions, prefix=f".{version}-"))
         try:
-            built = ContentIndex(content, search_path=tmp / SEARCH_FOLDER)
+            previous = self._previous()
+            built = ContentIndex(content, search_path=tmp / SEARCH_FOLDER, previous=previous)
+            del previous
             built.save(tmp)
             manifest = {
                 "format": FORMAT,
@@ -151,6 +153,8 @@ class ArtifactStore:
                 "files": content.files,
                 "builtAt": built.built_at.isoformat(),
                 "code": index_fingerprint(),
+                # The search index: built anew, or the previous version's updated.
+                "search": _search_origin(built.search_update),
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
             del built
@@ -161,6 +165,19 @@ class ArtifactStore:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return self.open(version)
+
+    def _previous(self) -> ContentIndex | None:
+        """The current artifact, when this code built it: the next one can start from
+        it (:meth:`ContentIndex._update_from`)."""
+        version = self.current_version()
+        manifest = None if version is None else self.manifest(version)
+        if manifest is None or manifest.get("code") != index_fingerprint():
+            return None
+        try:
+            return self.open(version)
+        except Exception as exc:  # not worth failing a build for: it starts afresh
+            log.warning("not updating from artifact %s: %s", version, exc)
+            return None
 
     def set_current(self, version: str) -> None:
         """Point ``CURRENT`` at ``version``, atomically."""
@@ -216,6 +233,12 @@ class ArtifactStore:
             finally:
                 os.close(fd)
         return removed
+
+
+def _search_origin(update: tuple[int, int] | None) -> dict:
+    if update is None:
+        return {"built": True}
+    return {"built": False, "added": update[0], "removed": update[1]}
 
 
 def store_dir(cache_dir: Path | None, content_root: Path) -> Path:

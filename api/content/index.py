@@ -47,6 +47,7 @@ from schemas.directory import ProviderSchema, TopicSchema
 from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS, RELEVANCE
 from schemas.search_syntax import SearchQuery
 
+from . import order_keys
 from .facets import FacetTable
 from .search import (
     MAX_FACET_WORK,
@@ -56,6 +57,7 @@ from .search import (
     SearchRow,
     SearchTooBroad,
     both,
+    deleted_share,
     prune,
     rank_at_least,
     rank_below,
@@ -72,6 +74,11 @@ _RELATED_OPEN = b',"related":['
 _RELATED_CLOSE = b"]}"
 # A value held by at least 1/MASK_MIN_FRACTION of the articles gets a membership mask.
 MASK_MIN_FRACTION = 32
+# A new version updates the previous one's search index (rather than building it anew)
+# from this many articles, while the documents deleted or added since the last fresh
+# build stay under this share of them.
+INCREMENTAL_MIN_ARTICLES = 5_000
+INCREMENTAL_MAX_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +141,16 @@ class Directory:
 class ContentIndex:
     """Everything the API serves, prepared for answering any query by slicing."""
 
-    def __init__(self, content: FolderContent, search_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        content: FolderContent,
+        search_path: Path | None = None,
+        previous: ContentIndex | None = None,
+    ) -> None:
         """``search_path``: the folder to write the search index into (default: one in
-        a temporary folder removed at exit)."""
+        a temporary folder removed at exit). ``previous``: the index of an earlier
+        version built by this code, whose search index this one updates rather than
+        builds anew when few articles changed (:meth:`_build_search`)."""
         self.version = content.version
         self.built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         records, duplicates = _unique(content.records)
@@ -158,7 +172,7 @@ class ContentIndex:
         if search_path is None:
             search_path = temporary_folder() / f"search-{content.version}"
             prune(search_path.parent, "search-*", keep=search_path)
-        self.search = SearchIndex.build(self._search_rows(records, published_ts), search_path)
+        self._build_search(records, published_ts, search_path, previous)
         self.facets = FacetTable(records, published_ts)
         self._topic_positions = postings["topics"]
         self._provider_positions = postings["providers"]
@@ -246,19 +260,86 @@ class ContentIndex:
                 order = np.lexsort((position, values)).astype(np.int32)
                 self._views[sign + key] = SortedView(order, columns, postings, members)
 
-    def _search_rows(
-        self, records: list[ArticleRecord], published_ts: np.ndarray
-    ) -> Iterator[SearchRow]:
-        """What the search index needs of each article, in position order."""
-        ranks = {}
+    def _build_search(
+        self,
+        records: list[ArticleRecord],
+        published_ts: np.ndarray,
+        folder: Path,
+        previous: ContentIndex | None,
+    ) -> None:
+        """The search index, and each article's order keys (:mod:`.order_keys`): updated
+        from ``previous`` when it can be (few changes, room between the keys), else
+        built anew."""
+        if previous is not None:
+            update = self._update_from(previous)
+            if update is not None:
+                changed, removed = update
+                rows = self._search_rows(records, published_ts, changed)
+                self.search = SearchIndex.update(previous.search, removed, rows, folder)
+                self.search.keys = self._id_keys
+                self.search_update = (len(changed), len(removed))
+                return
+        n = len(records)
+        self._id_keys = order_keys.initial(n)
+        self._order_keys = {}
         for sort, view in self._views.items():
-            rank = np.empty(len(records), np.int64)
-            rank[view.order] = np.arange(len(records))
-            ranks[sort] = rank.tolist()
-        sorts = list(ranks)
-        for i, (r, ts) in enumerate(zip(records, published_ts.tolist(), strict=True)):
+            keys = np.empty(n, np.int64)
+            keys[view.order] = order_keys.initial(n)
+            self._order_keys[sort] = keys
+        rows = self._search_rows(records, published_ts, range(n))
+        self.search = SearchIndex.build(rows, folder)
+        self.search.keys = self._id_keys
+        self.search_update = None
+
+    def _update_from(self, previous: ContentIndex) -> tuple[np.ndarray, np.ndarray] | None:
+        """Set this index's order keys from ``previous``'s and say what its search index
+        must change: the positions of added and changed articles and the keys of the
+        documents to remove. None when a fresh build is better (or needed)."""
+        n = len(self)
+        if n < INCREMENTAL_MIN_ARTICLES or not len(previous):
+            return None  # a fresh build costs little and keeps the statistics exact
+        width = max(self.ids.keys.dtype.itemsize, previous.ids.keys.dtype.itemsize)
+        old_ids = previous.ids.keys.astype(f"S{width}")
+        new_ids = self.ids.keys.astype(f"S{width}")
+        at = np.searchsorted(old_ids, new_ids)
+        found = at < len(old_ids)
+        at = np.where(found, at, 0)
+        found &= old_ids[at] == new_ids
+        same = found & (previous._digests[at] == self._digests)
+        kept = np.zeros(len(previous), np.bool_)
+        kept[at[same]] = True
+        changed = np.flatnonzero(~same)
+        removed = previous._id_keys[~kept]
+        deleted_before = deleted_share(previous.search.folder) * len(previous)
+        if deleted_before + len(removed) + len(changed) > INCREMENTAL_MAX_SHARE * n:
+            return None
+        id_keys = order_keys.extend(np.where(found, previous._id_keys[at], 0), ~found)
+        if id_keys is None:
+            return None
+        keys_by_sort = {}
+        for sort, view in self._views.items():
+            order = view.order
+            kept_keys = np.where(same, previous._order_keys[sort][at], 0)[order]
+            in_order = order_keys.extend(kept_keys, ~same[order])
+            if in_order is None:
+                return None
+            keys = np.empty(n, np.int64)
+            keys[order] = in_order
+            keys_by_sort[sort] = keys
+        self._id_keys, self._order_keys = id_keys, keys_by_sort
+        return changed, removed
+
+    def _search_rows(
+        self, records: list[ArticleRecord], published_ts: np.ndarray, positions: Iterable[int]
+    ) -> Iterator[SearchRow]:
+        """What the search index needs of the articles at ``positions`` (ascending)."""
+        keys = {sort: keys.tolist() for sort, keys in self._order_keys.items()}
+        id_keys = self._id_keys.tolist()
+        all_ts = published_ts.tolist()
+        for i in positions:
+            r, ts = records[i], all_ts[i]
             yield SearchRow(
-                position=i,
+                key=id_keys[i],
                 title=r.title,
                 excerpt=r.excerpt,
                 body=r.body,
@@ -273,7 +354,7 @@ class ContentIndex:
                 published_ts=None if math.isnan(ts) else ts,
                 quality=r.quality,
                 heat=r.heat,
-                ranks={sort: ranks[sort][i] for sort in sorts},
+                ranks={sort: sort_keys[i] for sort, sort_keys in keys.items()},
             )
 
     # -- reading ----------------------------------------------------------
@@ -315,6 +396,7 @@ class ContentIndex:
         self._blob = blob if blob is not None else b""
         self._mapped = (arrays, blob)  # kept open while the index lives
         self.search = SearchIndex.open(folder / SEARCH_FOLDER)
+        self.search.keys = self._id_keys
         self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
         return self
 
@@ -397,7 +479,7 @@ class ContentIndex:
         if i is None:
             return None
         query = self.search.similar_query(
-            i,
+            int(self._id_keys[i]),
             len(self),
             self.facets.topics_of(i),
             self.sort_key("title", i)[0],
@@ -455,6 +537,12 @@ class ContentIndex:
             return orjson.loads(summary)["title"], self.ids[position]
         value = float(self._sort_columns[field][position])
         return (None if np.isnan(value) else value), self.ids[position]
+
+    def order_key(self, sort: str, rank: int) -> int | None:
+        """The search index's order key (:mod:`.order_keys`) of place ``rank`` in
+        ``sort`` order (None: past the end)."""
+        order = self._views[sort].order
+        return int(self._order_keys[sort][order[rank]]) if rank < len(order) else None
 
     def rank_after(self, sort: str, key: tuple[float | str | None, str]) -> int:
         """The first place in ``sort`` order after ``key`` (which need not be indexed)."""
@@ -684,7 +772,7 @@ class SearchSelection:
         self._order_by = None if sort == RELEVANCE else rank_field(sort)
         self._total: int | None = None
         self._window: tuple[int, np.ndarray] = (0, _NONE)  # the last positions fetched
-        self._floor: tuple[int, int] | None = None  # (offset, rank) from offset_after
+        self._floor: tuple[int, int | None] | None = None  # (offset, order key) of a cursor
 
     @property
     def total(self) -> int:
@@ -727,9 +815,9 @@ class SearchSelection:
         """How many matches come up to the cursor key ``key``."""
         if self._order_by is None:
             return max(int(key[0]), 0)
-        rank = index.rank_after(sort, key)
-        offset = self.engine.count(both(self.compiled.query, rank_below(self._order_by, rank)))
-        self._floor = (offset, rank)
+        floor = index.order_key(sort, index.rank_after(sort, key))
+        offset = self.engine.count(both(self.compiled.query, rank_below(self._order_by, floor)))
+        self._floor = (offset, floor)
         return offset
 
     def key_at(self, index: ContentIndex, sort: str, offset: int) -> tuple:

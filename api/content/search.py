@@ -15,8 +15,18 @@ Storage: :meth:`SearchIndex.build` writes a folder (tantivy segment files and
 ``meta.json``, which names them by relative name only, so the folder can be renamed);
 :meth:`SearchIndex.open` maps it read-only in milliseconds. Each process opens its own
 reader (a reader never crosses a fork), and the pages are shared between processes
-through the page cache. Documents carry the article's position (its rank by id) as a
-fast field; documents are written in position order into an index sorted by position.
+through the page cache. Documents carry the article's place in id order as a fast
+field (``key``); a full build writes them in that order into an index sorted by it.
+
+A new content version need not rebuild the index (:meth:`SearchIndex.update`): the
+previous version's segment files are linked into the new folder (segments never change
+once written), the documents of removed and changed articles are deleted and those of
+added and changed ones added, as a small segment of their own. That is why places are
+:mod:`.order_keys` (spaced integers an arrival slots between), not dense ranks: an
+added article moves no other document. Statistics (BM25's document frequencies) count
+a deleted document until its segment is merged, so scores after an update can differ a
+little from a fresh build's; which articles match, their totals, facet counts and field
+sorts are the same.
 
 Fields (none stored: titles and excerpts for highlights come from the content index):
 
@@ -25,13 +35,15 @@ Fields (none stored: titles and excerpts for highlights come from the content in
   prefix of the stored one);
 - ``f_topic``, ``f_provider``, ``f_category``, ``f_type``, ``f_year``: filter and facet
   values (raw, fast); ``published``, ``ts``, ``quality``, ``heat``: filter columns;
-- ``position`` and one ``rank_*`` per sort: each article's place in that sort's order.
+- ``key`` and one ``rank_*`` per sort: each article's order key (:mod:`.order_keys`)
+  in id order and in that sort's order.
 """
 
 from __future__ import annotations
 
 import atexit
 import html
+import json
 import math
 import os
 import re
@@ -106,7 +118,7 @@ SORTS = tuple(f"{sign}{key}" for key in ARTICLE_SORTS for sign in ("", "-"))
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    builder.add_unsigned_field("position", indexed=True, fast=True)
+    builder.add_unsigned_field("key", indexed=True, fast=True)
     for name in WEIGHTS:
         builder.add_text_field(name, tokenizer_name=STEMMED, index_option="position")
     builder.add_text_field("words", tokenizer_name=FOLDED, index_option="position")
@@ -124,9 +136,10 @@ SCHEMA = _schema()
 
 
 class SearchRow(NamedTuple):
-    """What the search index knows of one article (the one at ``position``)."""
+    """What the search index knows of one article (the one whose order key in id order
+    is ``key``)."""
 
-    position: int
+    key: int
     title: str
     excerpt: str
     body: str
@@ -141,7 +154,7 @@ class SearchRow(NamedTuple):
     published_ts: float | None
     quality: float | None
     heat: float | None
-    ranks: dict[str, int]  # sort -> place in that order
+    ranks: dict[str, int]  # sort -> order key in that order
 
 
 # -- building -----------------------------------------------------------------
@@ -158,7 +171,7 @@ os.register_at_fork(
 
 def _document(row: SearchRow) -> tantivy.Document:
     doc = tantivy.Document()
-    doc.add_unsigned("position", row.position)
+    doc.add_unsigned("key", row.key)
     doc.add_text("title", row.title)
     doc.add_text("words", row.title)
     doc.add_text("excerpt", row.excerpt)
@@ -187,17 +200,54 @@ def _document(row: SearchRow) -> tantivy.Document:
 
 
 def _create(folder: Path, rows: Iterable[SearchRow]) -> None:
-    """Write the index of ``rows`` (in position order) into the empty ``folder``."""
-    index = tantivy.Index(SCHEMA, path=str(folder), reuse=False, sort_by_field="position")
+    """Write the index of ``rows`` (in id order) into the empty ``folder``."""
+    index = tantivy.Index(SCHEMA, path=str(folder), reuse=False, sort_by_field="key")
     _register(index)
-    # One indexing thread: documents stay in position order and in few segments.
+    _write(index, folder, (), rows)
+
+
+def _update(
+    previous: Path, folder: Path, removed: Sequence[int], rows: Iterable[SearchRow]
+) -> None:
+    """Write into the empty ``folder`` the index in ``previous`` without the documents
+    whose keys are ``removed``, with ``rows`` added. The previous segments are hard
+    links (tantivy never writes a segment file twice; its metadata is copied), so the
+    previous index stays as it was."""
+    for entry in os.scandir(previous):
+        if entry.name.startswith(".tantivy-"):
+            continue  # lock files
+        if entry.name.endswith(".json"):  # meta.json, .managed.json: rewritten here
+            shutil.copy2(entry.path, folder / entry.name)
+        else:
+            os.link(entry.path, folder / entry.name)
+    index = tantivy.Index.open(str(folder))
+    _register(index)
+    _write(index, folder, removed, rows)
+
+
+def _write(
+    index: tantivy.Index, folder: Path, removed: Sequence[int], rows: Iterable[SearchRow]
+) -> None:
+    # One indexing thread: documents stay in id order and in few segments.
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+    if len(removed):
+        keys = [int(k) for k in removed]
+        writer.delete_documents_by_query(Query.term_set_query(SCHEMA, "key", keys))
     for row in rows:
         writer.add_document(_document(row))
     writer.commit()
     writer.wait_merging_threads()
     for lock in folder.glob(".tantivy-*.lock"):
         lock.unlink(missing_ok=True)
+
+
+def deleted_share(folder: Path) -> float:
+    """The share of the documents in the index in ``folder`` that are deleted but still
+    in their segments (what an update adds to; a fresh build has none)."""
+    segments = json.loads((folder / "meta.json").read_bytes())["segments"]
+    total = sum(s["max_doc"] for s in segments)
+    deleted = sum((s.get("deletes") or {}).get("num_deleted_docs", 0) for s in segments)
+    return deleted / total if total else 0.0
 
 
 def _register(index: tantivy.Index) -> None:
@@ -228,10 +278,13 @@ class Hits:
 
 class SearchIndex:
     """The tantivy index of one content version, in ``folder``. Pickles as its folder;
-    each process opens its own reader on first use."""
+    each process opens its own reader on first use. ``keys``: each article's order key
+    in id order, by position (ascending), which turns the engine's documents into
+    positions; the content index sets it."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self.keys: np.ndarray = _NONE
         self._pid = -1
         self._searcher: tantivy.Searcher | None = None
         self._lock = threading.Lock()
@@ -247,14 +300,31 @@ class SearchIndex:
 
     @classmethod
     def build(cls, rows: Iterable[SearchRow], folder: Path) -> SearchIndex:
-        """Write the search index of ``rows`` (in position order) into ``folder``, which
+        """Write the search index of ``rows`` (in id order) into ``folder``, which
         must not exist yet or is replaced: written beside it, then renamed into place."""
+        return cls._written(folder, lambda tmp: _create(tmp, rows))
+
+    @classmethod
+    def update(
+        cls,
+        previous: SearchIndex,
+        removed: Sequence[int],
+        rows: Iterable[SearchRow],
+        folder: Path,
+    ) -> SearchIndex:
+        """Write into ``folder`` the index of ``previous`` without the articles whose
+        keys are ``removed`` and with ``rows`` (added or changed articles); ``previous``
+        is not changed."""
+        return cls._written(folder, lambda tmp: _update(previous.folder, tmp, removed, rows))
+
+    @classmethod
+    def _written(cls, folder: Path, write) -> SearchIndex:
         folder = Path(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
         try:
             with _WRITING:
-                _create(tmp, rows)
+                write(tmp)
             if folder.exists():  # the same version written before: replace it
                 old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-old-"))
                 os.replace(folder, old / "search")
@@ -354,8 +424,8 @@ class SearchIndex:
     def hits(
         self, query: tantivy.Query, start: int, stop: int, order_by: str | None = None
     ) -> Hits:
-        """Matches ``start`` to ``stop`` of ``query``, by score (ties by position) or by
-        the rank field ``order_by``, and how many match in all."""
+        """Matches ``start`` to ``stop`` of ``query``, by score (ties by id within the
+        window) or by the rank field ``order_by``, and how many match in all."""
         searcher = self.searcher()
         stop = min(stop, searcher.num_docs)  # tantivy allocates offset + limit up front
         if stop <= start:
@@ -372,8 +442,15 @@ class SearchIndex:
                 order=tantivy.Order.Asc,
             )
         addresses = [hit[1] for hit in found.hits]
-        positions = np.array(searcher.fast_field_values("position", addresses), np.int64)
-        return Hits(positions, [hit[0] for hit in found.hits], found.count)
+        keys = np.array(searcher.fast_field_values("key", addresses), np.int64)
+        positions = np.searchsorted(self.keys, keys)
+        scores = [hit[0] for hit in found.hits]
+        if order_by is None and searcher.num_segments > 1:
+            # One segment keeps id order among equal scores; after an update, a segment
+            # of its own holds the new documents: ties go by id again.
+            order = np.lexsort((positions, -np.array(scores)))
+            positions, scores = positions[order], [scores[i] for i in order]
+        return Hits(positions, scores, found.count)
 
     def count(self, query: tantivy.Query) -> int:
         return self.searcher().search(query, 1, count=True).count
@@ -405,19 +482,19 @@ class SearchIndex:
 
     def similar_query(
         self,
-        position: int,
+        key: int,
         n: int,
         topic_ids: Sequence[str],
         title: str,
         provider_id: str | None,
     ) -> tantivy.Query:
-        """Articles like the one at ``position``: shared topics (each weighted by its
+        """Articles like the one whose key is ``key``: shared topics (each weighted by its
         rarity, idf, as a share of this article's own: 0 to 1), title similarity (BM25
         of this title's words in other titles, relative to the best other match: 0 to
         1), and 0.25 for the same provider; candidates share a topic or a title word
         (a word in more than a tenth of all titles, and over a thousand, does not)."""
         searcher = self.searcher()
-        itself = Query.term_query(SCHEMA, "position", position)
+        itself = Query.term_query(SCHEMA, "key", key)
         weights = {t: math.log(1 + n / max(searcher.doc_freq("f_topic", t), 1)) for t in topic_ids}
         total = sum(weights.values())
         reasons = [
@@ -480,14 +557,20 @@ def both(first: tantivy.Query, second: tantivy.Query) -> tantivy.Query:
     )
 
 
-def rank_at_least(rank_name: str, rank: int) -> tantivy.Query:
-    return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, rank, None)
-
-
-def rank_below(rank_name: str, rank: int) -> tantivy.Query:
-    if rank <= 0:
+def rank_at_least(rank_name: str, key: int | None) -> tantivy.Query:
+    """Articles whose order key in ``rank_name`` is ``key`` or more (None: past the end)."""
+    if key is None:
         return Query.empty_query()
-    return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, 0, rank - 1)
+    return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, key, None)
+
+
+def rank_below(rank_name: str, key: int | None) -> tantivy.Query:
+    """Articles whose order key in ``rank_name`` is below ``key`` (None: every one)."""
+    if key is None:
+        return Query.all_query()
+    if key <= 0:
+        return Query.empty_query()
+    return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, 0, key - 1)
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:
