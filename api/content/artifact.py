@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the files of an artifact change shape: readers refuse other formats.
-FORMAT = 1
+FORMAT = 2  # 2: order keys (search updates in place)
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 STATUS = "status.json"
