@@ -176,3 +176,22 @@ with ProcessPoolExecutor(1, initializer=_plain_signals) as pool:
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert done.stdout.strip() == "stopped", done.stderr
+
+
+def test_the_build_cache_can_be_written_once_the_version_is_served(tmp_path, corpus):
+    """The server's builder writes files.pickle after publishing a version (seconds of
+    the GIL at 100,000 articles), and a stopping server writes what it never published."""
+    cache = tmp_path / "cache"
+    build_index(corpus, cache_dir=cache, cache_write="later")
+    store = ArtifactStore.for_folder(cache, corpus)
+    pickle_file = store.dir / "files.pickle"
+    assert not pickle_file.exists()
+    BuildCache.flush_unwritten()
+    assert BuildCache.wait_for_writes(30) and pickle_file.exists()
+    written = pickle_file.stat().st_mtime_ns
+    BuildCache(store.dir).flush()  # nothing new: not written again
+    assert pickle_file.stat().st_mtime_ns == written
+    BuildCache._memory.clear()  # as in a new process: only the file is left
+    os.utime(corpus / "a01.md", ns=(1, 1))
+    _, report = build_index(corpus, cache_dir=cache)
+    assert (report.parsed, report.from_cache) == (1, False)

@@ -60,12 +60,14 @@ def build_index(
     cache_dir: Path | None = None,
     workers: int | None = None,
     make_current: bool = True,
-    background_cache_write: bool = False,
+    cache_write: str = "now",
 ) -> tuple[ContentIndex, BuildReport]:
     """The index of ``root``, mapped from its artifact, and how it was built; the
     store's ``CURRENT`` then names it (unless not ``make_current``). The per-file cache
-    is written after the artifact (``background_cache_write``: in a thread; the builder
-    of a server does, it keeps the records in memory anyway).
+    is written after the artifact: ``cache_write`` ``"now"``; ``"background"`` in a
+    thread; ``"later"`` by the caller (:meth:`BuildCache.flush`), once the version is
+    served: the builder of a server, which keeps the records in memory anyway, writes
+    the file (seconds of the GIL) after it has published the version.
 
     With a cache folder: when the artifact of this content exists it is mapped as it is;
     otherwise unchanged files come from the per-file cache and only the others are
@@ -83,8 +85,8 @@ def build_index(
             cache = BuildCache(store.dir) if cache_dir else None
             content = read_folder(root, keys=keys, cache=cache, workers=workers)
             index = store.write(content)
-            if cache is not None:
-                cache.flush(background=background_cache_write)
+            if cache is not None and cache_write != "later":
+                cache.flush(background=cache_write == "background")
             report = BuildReport(
                 content.files, content.parsed, False, time.perf_counter() - started
             )

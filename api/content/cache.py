@@ -76,6 +76,7 @@ class BuildCache:
     content files again). The file is written in the background, after the artifact."""
 
     _memory: ClassVar[dict[Path, tuple[str, Entries]]] = {}
+    _unwritten: ClassVar[set[Path]] = set()  # remembered entries the file lacks
     _writing = threading.Lock()
     _writers: ClassVar[list[threading.Thread]] = []
 
@@ -103,17 +104,19 @@ class BuildCache:
     def remember(self, entries: Entries) -> None:
         """Keep ``entries`` in memory for the next build of this process (see :meth:`flush`)."""
         self._memory[self.path] = (self.fingerprint, entries)
+        self._unwritten.add(self.path)
 
     def flush(self, *, background: bool = False) -> None:
         """Write the remembered entries to the file (``background``: in a thread, after
         the artifact, so that a reload does not wait for it; the newest entries win)."""
         remembered = self._memory.get(self.path)
-        if remembered is None:
+        if remembered is None or self.path not in self._unwritten:
             return
 
         def write() -> None:
             with self._writing:
                 if self._memory.get(self.path) is remembered:  # still the newest
+                    self._unwritten.discard(self.path)
                     _write(self.path, remembered)
 
         if background:
@@ -122,6 +125,13 @@ class BuildCache:
             writer.start()
         else:
             write()
+
+    @classmethod
+    def flush_unwritten(cls) -> None:
+        """Start writing every remembered set of entries its file lacks (a process about
+        to exit that built a version it did not get to publish)."""
+        for path in list(cls._unwritten):
+            cls(path.parent).flush(background=True)
 
     @classmethod
     def wait_for_writes(cls, timeout: float) -> bool:

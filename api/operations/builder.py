@@ -37,16 +37,19 @@ def artifacts_of(config: Mapping[str, Any]) -> ArtifactStore:
     return ArtifactStore.for_folder(cache_dir_of(config), Path(config["CONTENT_DIR"]))
 
 
-def build(config: Mapping[str, Any], *, make_current: bool = True) -> ContentIndex:
+def build(
+    config: Mapping[str, Any], *, make_current: bool = True, cache_write: str = "background"
+) -> ContentIndex:
     """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it (``make_current``: and
-    point the store's ``CURRENT`` at it); log what was skipped and how it went."""
+    point the store's ``CURRENT`` at it); log what was skipped and how it went.
+    ``cache_write``: when the per-file build cache is written (:func:`build_index`)."""
     root = Path(config["CONTENT_DIR"])
     index, report = build_index(
         root,
         cache_dir=cache_dir_of(config),
         workers=config["BUILD_WORKERS"] or None,
         make_current=make_current,
-        background_cache_write=True,
+        cache_write=cache_write,
     )
     release_free_memory()
     for skipped in index.skipped:
@@ -98,6 +101,8 @@ class PublishingStore(ContentStore):
         self._index = index
         if index is not None:
             self.artifacts.set_current(index.version)
+            # Served now: the build cache's file can take the GIL for a few seconds.
+            BuildCache(self.artifacts.dir).flush(background=True)
 
     @property
     def last_load(self) -> LoadResult | None:
@@ -121,7 +126,8 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
     sync = publishing.sync_setup(config)
 
     def build_and_publish() -> ContentIndex:
-        index = build(config, make_current=False)  # PublishingStore does, once recorded
+        # PublishingStore makes it current once recorded, then writes the build cache.
+        index = build(config, make_current=False, cache_write="later")
         publishing.record_version(sync, index)
         return index
 
@@ -155,5 +161,6 @@ def shut_down(reloader: Reloader, cache_timeout: float = CACHE_WRITE_TIMEOUT) ->
     writer killed at exit leaves nothing usable)."""
     abandon(reloader)
     reloader.stop()
+    BuildCache.flush_unwritten()  # a version built but not yet published
     if not BuildCache.wait_for_writes(cache_timeout):
         log.warning("stopping before the build cache was written (%.0f s)", cache_timeout)
