@@ -9,6 +9,7 @@ and rebuilt, never trusted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import logging
@@ -53,6 +54,10 @@ def _fingerprint(sources: list[Path]) -> str:
     return digest.hexdigest()
 
 
+# Both fingerprints are of the code this process runs: taken once, at the first call (the
+# modules are imported by then), so code edited on disk while a server runs (a deploy in
+# progress) never labels what the old code builds as the new code's.
+@functools.cache
 def records_fingerprint() -> str:
     """Changes whenever the code that makes records changes."""
     return _fingerprint([ROOT / name for name in RECORD_SOURCES])
@@ -63,6 +68,7 @@ def records_fingerprint() -> str:
 NOT_INDEX_CODE = ("generate.py", "history.py")
 
 
+@functools.cache
 def index_fingerprint() -> str:
     """Changes whenever any code that makes the index changes (``api/content`` but the
     generator and the sync history, ``schemas``)."""

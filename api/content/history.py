@@ -205,9 +205,7 @@ def _record(
     seq = last_seq + 1
     rows_out = [
         (seq, kind, named[i], old_of.get(named[i]), int(signed[i])) for kind, i in changed
-    ] + [
-        (seq, DELETED, article_id, old_of[article_id], None) for article_id in deleted
-    ]
+    ] + [(seq, DELETED, article_id, old_of[article_id], None) for article_id in deleted]
     db.executemany(
         "INSERT INTO changes (vseq, kind, id, old, new) VALUES (?, ?, ?, ?, ?)", rows_out
     )
