@@ -209,3 +209,21 @@ def _build_readers(pid: int) -> list[int]:
         if b"api.operations.server" in cmdline:
             readers.append(int(child))
     return readers
+
+
+def test_the_builder_yields_the_cpu_to_the_workers(server):
+    """The launcher's builder (its threads, and the reader processes a build forks) runs
+    at nice 10, the workers at the priority they were started with."""
+
+    def nice_of(stat_file: Path) -> int:
+        fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        return int(fields[16])  # field 19 of proc(5), counted after "pid (comm)"
+
+    ours = os.nice(0)  # the tests may themselves run niced
+    launcher = Path(f"/proc/{server.pid}")
+    threads = [nice_of(t / "stat") for t in (launcher / "task").iterdir()]
+    assert nice_of(launcher / "stat") == min(ours + 10, 19)  # threads start from here
+    assert max(threads) == min(ours + 10, 19)
+    children = (launcher / "task" / str(server.pid) / "children").read_text().split()
+    assert children  # granian, started before the builder
+    assert all(nice_of(Path(f"/proc/{c}/stat")) == ours for c in children)

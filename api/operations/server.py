@@ -21,8 +21,13 @@ launcher builds (replicas sharing one ``NEWS_API_CACHE_DIR``: README "Cluster").
 that one has made a version current, content routes answer 503.
 
 Settings: ``NEWS_API_HOST``, ``NEWS_API_PORT``, ``NEWS_API_WORKERS``,
-``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG``, ``NEWS_API_BUILDER`` and every
-setting of the app (README); any ``GRANIAN_*`` variable reaches granian as well.
+``NEWS_API_GRACEFUL_TIMEOUT``, ``NEWS_API_BACKLOG``, ``NEWS_API_BUILDER``,
+``NEWS_API_BUILD_NICE`` and every setting of the app (README); any ``GRANIAN_*`` variable
+reaches granian as well.
+
+The builder runs at a lower CPU priority than the workers (``nice`` 10 by default): a
+build never slows the answers while it runs beside them (a restart's workers start
+while it scans the folder; a reload under load takes the CPU the requests leave).
 
 Only the standard library is imported at first: the server starts before this process
 loads the app's code for the builder.
@@ -30,6 +35,7 @@ loads the app's code for the builder.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -123,6 +129,14 @@ def _stop_with_parent() -> None:
         pass
 
 
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's CPU priority by ``nice`` (Linux: per thread, inherited by
+    the threads and processes it starts)."""
+    if nice > 0:
+        with contextlib.suppress(OSError):  # not allowed here: the same priority
+            os.nice(nice)
+
+
 def main() -> int:
     temporary = Path(tempfile.mkdtemp(prefix="news-api-server-"))
     env = os.environ
@@ -183,6 +197,9 @@ def main() -> int:
         if env.get("NEWS_API_BUILDER", "on").lower() in ("off", "false", "0"):
             status = server.wait()
             return 0 if stopping.is_set() and status in (0, -signal.SIGTERM) else status
+        # The builder yields the CPU to the workers (this thread's priority: the
+        # builder's threads and reader processes start from here and inherit it).
+        _lower_priority(_env_int("NEWS_API_BUILD_NICE", 10))
         # Now the app's code (the builder); the server is already starting meanwhile.
         from flask import Config as Settings
 
