@@ -60,6 +60,8 @@ def test_order_keys_say_when_a_gap_is_used_up():
     # At either end there is always room.
     ends = order_keys.extend(np.array([0, keys[0], keys[1], 0]), np.array([1, 0, 0, 1], bool))
     assert ends is not None and np.all(np.diff(ends) > 0)
+    # Kept keys out of order are never trusted.
+    assert order_keys.extend(np.array([keys[1], keys[0]]), np.zeros(2, bool)) is None
 
 
 # -- the search index of a changed folder --------------------------------------------

@@ -29,8 +29,9 @@ def initial(n: int) -> np.ndarray:
 
 def extend(kept: np.ndarray, fresh: np.ndarray) -> np.ndarray | None:
     """Keys for articles in their new order: ``kept[i]`` where ``fresh[i]`` is False
-    (their old key, which must already increase along the order), new keys between
-    those where it is True. None when a gap has no room for the new keys."""
+    (their old key), new keys between those where it is True. None when a gap has no
+    room for the new keys, or when the kept keys do not increase along the order (they
+    always should: the caller then builds afresh rather than trust them)."""
     n = len(fresh)
     if n == 0:
         return np.zeros(0, np.int64)
@@ -39,7 +40,7 @@ def extend(kept: np.ndarray, fresh: np.ndarray) -> np.ndarray | None:
         return initial(n)
     old = kept[stays].astype(np.int64)
     if np.any(np.diff(old) <= 0):
-        raise ValueError("kept keys must increase along the order")
+        return None
     keys = np.where(stays, kept, 0).astype(np.int64)
     if stays.all():
         return keys
