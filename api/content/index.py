@@ -968,7 +968,11 @@ def _ranks(keys: list[tuple]) -> np.ndarray:
 
 
 def _postings(pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
+    """Positions per value, ascending and once each (pairs come in position order; an
+    article may name a value twice)."""
     lists: dict[str, list[int]] = defaultdict(list)
     for position, value in pairs:
-        lists[value].append(position)
-    return {value: np.unique(np.array(p, np.int32)) for value, p in lists.items()}
+        found = lists[value]
+        if not found or found[-1] != position:
+            found.append(position)
+    return {value: np.array(p, np.int32) for value, p in lists.items()}
