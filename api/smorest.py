@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import http
+import threading
 
 import flask_smorest
 import marshmallow as ma
@@ -92,6 +93,11 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 class Api(flask_smorest.Api):
+    """Views are documented in the spec the first time it is read (``/openapi.json``,
+    ``flask openapi write``), not when their blueprint is registered: building the
+    documentation took half of a worker's start-up (apispec deep-copies every schema's
+    description), and most workers never serve the spec."""
+
     ERROR_SCHEMA = ProblemSchema
 
     def _init_spec(self, **kwargs) -> None:
@@ -99,10 +105,38 @@ class Api(flask_smorest.Api):
         # apispec documents ma.fields.Url as `format: url`, which JSON Schema does not
         # define (validators reject examples against it); `uri` is the format.
         self.register_field(ma.fields.Url, "string", "uri")
+        self._undocumented: list[tuple[flask_smorest.Blueprint, str, list | None]] = []
+        self._documenting = threading.Lock()
+        to_dict = self.spec.to_dict
+
+        def documented_to_dict() -> dict:
+            self.document_views()
+            return to_dict()
+
+        self.spec.to_dict = documented_to_dict
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        """As flask-smorest's, but the views go into the spec later (:meth:`document_views`)."""
+        blp_name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp_name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, blp_name, parameters))
+
+    def document_views(self) -> None:
+        """Put the views of every blueprint registered so far into the spec, in the order
+        they were registered (what flask-smorest does in ``register_blueprint``)."""
+        with self._documenting:
+            while self._undocumented:
+                blp, name, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(
+                    self, self._app, self.spec, name=name, parameters=parameters
+                )
+                self.spec.tag({"name": name, "description": blp.description})
 
     def spec_paths(self) -> dict[str, dict]:
         """The spec's paths as built so far, to complete in place (apispec has no public
         accessor: ``to_dict()`` hands out this same dict)."""
+        self.document_views()
         return self.spec._paths
 
     def handle_http_exception(self, error):
