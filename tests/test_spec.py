@@ -171,3 +171,17 @@ def test_the_spec_names_its_server_and_a_contact(spec):
     """Spectral's `oas3-api-servers` and `info-contact`: a relative server is this one."""
     assert spec["servers"] == [{"url": "/", "description": "This server"}]
     assert spec["info"]["contact"]["name"]
+
+
+def test_a_worker_starts_without_documenting_its_views(make_app, corpus):
+    """The spec's paths are made the first time it is read (they were half of a
+    worker's start-up), and are then the whole spec, as committed in openapi.yaml."""
+    app = make_app(corpus)
+    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    assert api.spec._paths == {} and api._undocumented
+    served = app.test_client().get("/openapi.json").get_json()
+    assert not api._undocumented
+    committed = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "openapi.yaml").read_text()
+    )
+    assert served == committed
