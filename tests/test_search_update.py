@@ -14,6 +14,7 @@ import pytest
 
 from api.content import index as index_module
 from api.content import order_keys
+from api.content import search as search_module
 from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index
 from api.content.generate import generate
@@ -175,3 +176,24 @@ def test_many_changes_build_the_search_index_anew(base_corpus, tmp_path, monkeyp
 
 def _manifest(store: ArtifactStore, version: str) -> dict:
     return json.loads((store.versions / version / MANIFEST).read_text())
+
+
+def test_an_update_copies_the_segments_where_it_cannot_link_them(
+    base_corpus, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
+    folder = tmp_path / "corpus"
+    shutil.copytree(base_corpus, folder)
+    cache = tmp_path / "cache"
+    build_index(folder, cache_dir=cache)
+
+    def no_links(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(search_module.os, "link", no_links)
+    _change(folder, 9)
+    updated, _ = build_index(folder, cache_dir=cache)
+    store = ArtifactStore.for_folder(cache, folder)
+    assert _manifest(store, updated.version)["search"]["built"] is False
+    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
+    assert _answers(updated) == _answers(fresh)

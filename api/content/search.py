@@ -219,7 +219,10 @@ def _update(
         if entry.name.endswith(".json"):  # meta.json, .managed.json: rewritten here
             shutil.copy2(entry.path, folder / entry.name)
         else:
-            os.link(entry.path, folder / entry.name)
+            try:
+                os.link(entry.path, folder / entry.name)
+            except OSError:  # a file system without hard links: a copy does as well
+                shutil.copy2(entry.path, folder / entry.name)
     index = tantivy.Index.open(str(folder))
     _register(index)
     _write(index, folder, removed, rows)
