@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from inspect import iscoroutinefunction
 from pathlib import Path
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -67,10 +67,10 @@ class NewsApiRequest(Request):
 
 
 class NewsApiFlask(Flask):
-    """Flask, but whether a hook or a view function is a coroutine function is asked once
-    per function, not each time it runs: Flask asks for every hook of every request
-    (``ensure_sync``, the documented place to change this), and ``inspect`` takes about
-    a microsecond and a half to answer, some twenty times a request."""
+    """Flask, but whether a hook or a view function (or method) is a coroutine function is
+    asked once per function, not each time it runs: Flask asks for every hook of every
+    request (``ensure_sync``, the documented place to change this), and ``inspect`` takes
+    about a microsecond and a half to answer, some twenty times a request."""
 
     MAX_KNOWN = 4096  # functions made per request (there are none today) are not kept
     request_class = NewsApiRequest
@@ -80,15 +80,18 @@ class NewsApiFlask(Flask):
         self._known_sync: set[Callable] = set()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # A bound method is a coroutine function when its function is one; views' methods
+        # are bound anew to each request's view instance, so their functions are kept.
+        target = func.__func__ if type(func) is MethodType else func
         known = self._known_sync
-        if func in known:
+        if target in known:
             return func
         if (
-            type(func) is FunctionType
-            and not iscoroutinefunction(func)
+            type(target) is FunctionType
+            and not iscoroutinefunction(target)
             and len(known) < self.MAX_KNOWN
         ):
-            known.add(func)
+            known.add(target)
             return func
         return super().ensure_sync(func)
 
