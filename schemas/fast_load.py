@@ -57,6 +57,7 @@ class _Sentinel:
 
 
 _INVALID = _Sentinel("invalid")  # memoized: the field refuses this value
+_ABSENT = _Sentinel("absent")  # not given, no default: left out of the result
 
 
 class _List(tuple):
@@ -93,12 +94,12 @@ class FastLoad:
             and not schema.partial
         )
         self.pre, self.post = pre or (), post or ()
-        # Each parameter's field and attribute; what the absent ones load as, worked out
-        # once: fixed defaults (copied in one go), defaults made per load (``list``),
-        # and the parameters load() cannot do without.
+        # Each parameter's field and attribute, and what the absent ones load as, worked
+        # out once: ``template`` has every attribute in load()'s order, with its fixed
+        # default or _ABSENT; ``made`` the defaults made anew each time (``list``).
         self.fields: dict[str, ma.fields.Field] = {}
         self.attributes: dict[str, str] = {}
-        self.defaults: dict[str, Any] = {}
+        self.template: dict[str, Any] = {}
         self.made: list[tuple[str, Callable[[], Any]]] = []
         required = []
         for name, field in schema.load_fields.items():
@@ -106,12 +107,13 @@ class FastLoad:
             attribute = field.attribute or name
             self.fields[key] = field
             self.attributes[key] = attribute
+            self.template[attribute] = _ABSENT
             if field.required:
                 required.append(key)
             elif callable(field.load_default):
                 self.made.append((attribute, field.load_default))
             elif field.load_default is not ma.missing:
-                self.defaults[attribute] = field.load_default
+                self.template[attribute] = field.load_default
         self.required = frozenset(required)
         self.value = functools.lru_cache(maxsize=MEMO_SIZE)(self._deserialize)
 
@@ -136,10 +138,10 @@ class FastLoad:
                 data = processor(data, many=False, partial=partial, unknown=ma.RAISE)
             if not self.required.issubset(data):
                 return None  # load() names what is missing
-            # The defaults first, then each parameter given (a hook may have changed the
-            # data: anything but a known parameter is load()'s to refuse). The keys equal
-            # load()'s, in another order, which nothing reads.
-            result = self.defaults.copy()
+            # The defaults, then each parameter given (a hook may have changed the data:
+            # anything but a known parameter is load()'s to refuse), then what is left
+            # absent taken out.
+            result = self.template.copy()
             for attribute, make in self.made:
                 result[attribute] = make()
             memo, attributes = self.value, self.attributes
@@ -155,6 +157,7 @@ class FastLoad:
                 if value is _INVALID:
                     return None
                 result[attribute] = list(value) if type(value) is _List else value
+            result = {name: value for name, value in result.items() if value is not _ABSENT}
             for processor in self.post:
                 result = processor(result, many=False, partial=partial, unknown=ma.RAISE)
         except ma.ValidationError:
