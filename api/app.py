@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable
 from inspect import iscoroutinefunction
 from pathlib import Path
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import Any
+from urllib.parse import parse_qsl
 
-from flask import Flask
+from flask import Flask, Request
+from werkzeug.datastructures import MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.utils import cached_property
 
 from . import http
 from .cli import seeds_cli
@@ -31,28 +35,63 @@ from .store import ContentStore
 log = logging.getLogger(__name__)
 
 
+PAIR_MEMO_SIZE = 4096  # decoded query parameters kept (per process)
+PAIR_MEMO_MAX_CHARS = 200  # longer ones are decoded every time (the memo stays small)
+
+
+@functools.lru_cache(maxsize=PAIR_MEMO_SIZE)
+def _decoded_pair(pair: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_parse_qsl(pair))
+
+
+def _parse_qsl(query: str) -> list[tuple[str, str]]:
+    """As werkzeug's ``Request.args`` decodes a query string."""
+    return parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
+
+
+class NewsApiRequest(Request):
+    """Flask's request, but ``args`` decodes each ``name=value`` pair of the query string
+    once per process, not once per request: distinct queries mostly combine pairs seen
+    before (``topic=ai``, ``sort=-quality``), and ``parse_qsl`` decodes each pair on its
+    own (split on ``&``, then ``+`` and percent-decoding), so the result is the same."""
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        pairs: list[tuple[str, str]] = []
+        for pair in self.query_string.decode().split("&"):
+            if len(pair) <= PAIR_MEMO_MAX_CHARS:
+                pairs.extend(_decoded_pair(pair))
+            else:
+                pairs.extend(_parse_qsl(pair))
+        return self.parameter_storage_class(pairs)
+
+
 class NewsApiFlask(Flask):
-    """Flask, but whether a hook or a view function is a coroutine function is asked once
-    per function, not each time it runs: Flask asks for every hook of every request
-    (``ensure_sync``, the documented place to change this), and ``inspect`` takes about
-    a microsecond and a half to answer, some twenty times a request."""
+    """Flask, but whether a hook or a view function (or method) is a coroutine function is
+    asked once per function, not each time it runs: Flask asks for every hook of every
+    request (``ensure_sync``, the documented place to change this), and ``inspect`` takes
+    about a microsecond and a half to answer, some twenty times a request."""
 
     MAX_KNOWN = 4096  # functions made per request (there are none today) are not kept
+    request_class = NewsApiRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._known_sync: set[Callable] = set()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # A bound method is a coroutine function when its function is one; views' methods
+        # are bound anew to each request's view instance, so their functions are kept.
+        target = func.__func__ if type(func) is MethodType else func
         known = self._known_sync
-        if func in known:
+        if target in known:
             return func
         if (
-            type(func) is FunctionType
-            and not iscoroutinefunction(func)
+            type(target) is FunctionType
+            and not iscoroutinefunction(target)
             and len(known) < self.MAX_KNOWN
         ):
-            known.add(func)
+            known.add(target)
             return func
         return super().ensure_sync(func)
 

@@ -126,25 +126,26 @@ def current_index() -> ContentIndex:
     """The index this request reads: taken from the store on first use, then kept for the
     rest of the request (or app context). Before the first build finishes:
     :class:`ContentNotReady`."""
-    index = g.get("content_index")
+    ctx_g = g._get_current_object()  # one context look-up: this runs several times a request
+    index = ctx_g.get("content_index")
     if index is None:
         store = current_app.extensions["content"]
         index = store.index
         # A link from another replica (or the cache) names the version it was made from:
         # answer from that version or a newer one, never an older one (README "Cluster").
-        in_request = has_request_context()
-        named = request.args.get(VERSION_PARAMETER) if in_request else None
+        req = request._get_current_object() if has_request_context() else None
+        named = req.args.get(VERSION_PARAMETER) if req is not None else None
         # /sync reads the newest version (one stat): its history is recorded before
         # CURRENT moves, so a delta never lags what another worker already answered.
         # Nor does a worker that has not mapped its first version yet answer 503 while
         # another one already serves: it looks at CURRENT now, not at its next interval.
-        newest = in_request and request.blueprint == "sync"
+        newest = req is not None and req.blueprint == "sync"
         if newest or index is None or (named is not None and named != index.version):
             store.catch_up()
             index = store.index
         if index is None:
             raise ContentNotReady()
-        g.content_index = index
+        ctx_g.content_index = index
     return index
 
 
@@ -153,7 +154,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_content_version(response: Response) -> Response:
-        index = g.get("content_index")  # (an empty index is falsy: compare with None)
+        index = g._get_current_object().get("content_index")  # (empty is falsy: `is None`)
         if index is None:
             index = current_app.extensions["content"].index
         if index is not None:

@@ -57,8 +57,7 @@ class _Sentinel:
 
 
 _INVALID = _Sentinel("invalid")  # memoized: the field refuses this value
-_NO_VALUE = _Sentinel("no value")  # missing, without a default: left out of the result
-_REQUIRED = _Sentinel("required")  # missing and required: load() says so
+_ABSENT = _Sentinel("absent")  # not given, no default: left out of the result
 
 
 class _List(tuple):
@@ -95,15 +94,27 @@ class FastLoad:
             and not schema.partial
         )
         self.pre, self.post = pre or (), post or ()
-        # (data key, attribute, default, _NO_VALUE or _REQUIRED)
-        self.plan: list[tuple[str, str, Any]] = []
+        # Each parameter's field and attribute, and what the absent ones load as, worked
+        # out once: ``template`` has every attribute in load()'s order, with its fixed
+        # default or _ABSENT; ``made`` the defaults made anew each time (``list``).
         self.fields: dict[str, ma.fields.Field] = {}
+        self.attributes: dict[str, str] = {}
+        self.template: dict[str, Any] = {}
+        self.made: list[tuple[str, Callable[[], Any]]] = []
+        required = []
         for name, field in schema.load_fields.items():
             key = field.data_key if field.data_key is not None else name
-            default = _REQUIRED if field.required else field.load_default
-            default = _NO_VALUE if default is ma.missing else default
-            self.plan.append((key, field.attribute or name, default))
+            attribute = field.attribute or name
             self.fields[key] = field
+            self.attributes[key] = attribute
+            self.template[attribute] = _ABSENT
+            if field.required:
+                required.append(key)
+            elif callable(field.load_default):
+                self.made.append((attribute, field.load_default))
+            elif field.load_default is not ma.missing:
+                self.template[attribute] = field.load_default
+        self.required = frozenset(required)
         self.value = functools.lru_cache(maxsize=MEMO_SIZE)(self._deserialize)
 
     def _deserialize(self, key: str, raw: str | tuple[str, ...]) -> Any:
@@ -125,16 +136,19 @@ class FastLoad:
         try:
             for processor in self.pre:
                 data = processor(data, many=False, partial=partial, unknown=ma.RAISE)
-            result: dict[str, Any] = {}
-            memo = self.value
-            for key, attribute, default in self.plan:
-                raw = data.get(key, ma.missing)
-                if raw is ma.missing:
-                    if default is _REQUIRED:
-                        return None  # load() names it
-                    if default is not _NO_VALUE:
-                        result[attribute] = default() if callable(default) else default
-                    continue
+            if not self.required.issubset(data):
+                return None  # load() names what is missing
+            # The defaults, then each parameter given (a hook may have changed the data:
+            # anything but a known parameter is load()'s to refuse), then what is left
+            # absent taken out.
+            result = self.template.copy()
+            for attribute, make in self.made:
+                result[attribute] = make()
+            memo, attributes = self.value, self.attributes
+            for key, raw in data.items():
+                attribute = attributes.get(key)
+                if attribute is None:
+                    return None
                 hashable = tuple(raw) if isinstance(raw, list) else raw
                 if not isinstance(hashable, str | tuple) or _too_long(hashable):
                     value = self._deserialize(key, hashable)
@@ -143,6 +157,7 @@ class FastLoad:
                 if value is _INVALID:
                     return None
                 result[attribute] = list(value) if type(value) is _List else value
+            result = {name: value for name, value in result.items() if value is not _ABSENT}
             for processor in self.post:
                 result = processor(result, many=False, partial=partial, unknown=ma.RAISE)
         except ma.ValidationError:

@@ -277,6 +277,8 @@ class ArticleQueryArgsSchema(PaginationArgsSchema):
 
 def _split(values: list[str]) -> tuple[str, ...]:
     """``["a,B", "c"]`` → ``("a", "b", "c")``: values are compared lower-cased."""
+    if not values:  # most filters are not given
+        return ()
     out = (v.strip().lower() for value in values for v in value.split(","))
     return tuple(dict.fromkeys(v for v in out if v))
 

@@ -32,6 +32,7 @@ VARY = "Accept-Encoding, Origin"
 CACHED_BLUEPRINTS = frozenset({"home", "articles", "providers", "topics", "suggest", "feeds"})
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 _CACHED_LOWER = frozenset(name.lower() for name in CACHED_HEADERS)
+_SET_HERE = frozenset({"vary", "cache-control", "last-modified", "etag"})
 UNCACHED_BLUEPRINTS = frozenset({"metrics", "health"})  # always fresh: no validators, no-store
 
 
@@ -141,7 +142,12 @@ def answer_early() -> Response | None:
 def add_cache_headers(response: Response) -> Response:
     req = request._get_current_object()
     headers = response.headers
-    vary = headers.get("Vary")
+    # Static files come with validators of their own, which are replaced (set); most
+    # responses have none of these headers, which are then added (one look, not a
+    # search of the headers for each).
+    fresh = _SET_HERE.isdisjoint([name.lower() for name, _ in headers])
+    put = headers.add if fresh else headers.set
+    vary = None if fresh else headers.get("Vary")
     if vary is None:
         headers.add("Vary", VARY)
     else:
@@ -150,32 +156,32 @@ def add_cache_headers(response: Response) -> Response:
     status = response.status_code
     validators = _validators(req) if status == 200 or status == 304 else None
     if validators is None:
-        headers["Cache-Control"] = "no-store"
+        put("Cache-Control", "no-store")
         return response
-    # Set, not added: static files come with validators of their own.
-    headers["Cache-Control"] = current_app.config["CACHE_CONTROL"]
-    headers["Last-Modified"] = validators.last_modified
+    app = current_app._get_current_object()
+    put("Cache-Control", app.config["CACHE_CONTROL"])
+    put("Last-Modified", validators.last_modified)
     if validators.cache_key is not None and not (
         response.direct_passthrough or response.is_streamed
     ):
         req.environ[STORABLE] = True  # .replay may send these bytes again
     if status == 200:
-        if validators.cache_key is not None and not g.get("cached"):
-            _remember(validators.cache_key, response)
-        headers["ETag"] = f'"{validators.etag}"'
+        if validators.cache_key is not None and not g._get_current_object().get("cached"):
+            _remember(app, validators.cache_key, response)
+        put("ETag", f'"{validators.etag}"')
         if "HTTP_IF_MODIFIED_SINCE" in req.environ:
             response.make_conditional(req)
     return response
 
 
-def _remember(key: tuple, response: Response) -> None:
-    limit = current_app.config["RESPONSE_CACHE_SIZE"]
+def _remember(app: Flask, key: tuple, response: Response) -> None:
+    limit = app.config["RESPONSE_CACHE_SIZE"]
     if limit <= 0 or response.direct_passthrough or response.is_streamed:
         return  # a stream (an export) is never read into memory
     body = response.get_data()
-    if len(body) > current_app.config["RESPONSE_CACHE_MAX_BYTES"]:
+    if len(body) > app.config["RESPONSE_CACHE_MAX_BYTES"]:
         return
-    responses = current_app.extensions["responses"]
+    responses = app.extensions["responses"]
     while len(responses) >= limit:
         responses.pop(next(iter(responses)), None)  # the least recently used
     responses[key] = (

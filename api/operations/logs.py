@@ -31,6 +31,19 @@ ACCESS_LOGGER = "api.access"  # a stable name for log pipelines (the module is a
 TEXT_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 
+# This process's id, for access lines (os.getpid is a system call); a forked child
+# (a server worker) sets its own.
+_pid = os.getpid()
+
+
+def _set_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_set_pid)
+
+
 class RequestIdFilter(logging.Filter):
     """Adds the current request's id to lines logged while it is answered."""
 
@@ -109,7 +122,7 @@ class AccessLog:
                 "level": "INFO",
                 "logger": ACCESS_LOGGER,
                 "message": message,
-                "pid": os.getpid(),
+                "pid": _pid,
                 "request_id": request_id,
                 **fields,
             }

@@ -77,10 +77,12 @@ def page_response(
     if facets is not None:
         meta = meta[:-1] + b',"facets":' + facets + b"}"
     response = json_response(b'{"items":' + _selected(items_json, query) + b"," + meta[1:])
-    response.headers["Link"] = ", ".join(
-        f'<{url}>; rel="{rel}"' for rel, url in links.items() if url and rel != "self"
+    add = response.headers.add  # a new response: nothing to replace (and no search)
+    add(
+        "Link",
+        ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url and rel != "self"),
     )
-    response.headers["X-Total-Count"] = str(total)
+    add("X-Total-Count", str(total))
     return response
 
 
@@ -116,17 +118,18 @@ def url_prefix(path: str | None = None) -> str:
 
     ``path`` (URL-quoted, from ``url_for``) replaces the request's own path: a link to
     the same query in another representation (a feed's list, a list's feed)."""
+    req = request._get_current_object()
     kept = [
         part
-        for part in request.query_string.decode("latin-1").split("&")
+        for part in req.query_string.decode("latin-1").split("&")
         if part and unquote_plus(part.partition("=")[0]) not in _NOT_KEPT
     ]
     if path is None:
-        env = request.environ
+        env = req.environ
         # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
         raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
         path = quote(raw_path, safe=_PATH_SAFE)
-    return f"{request.scheme}://{request.host}{path}?{''.join(p + '&' for p in kept)}"
+    return f"{req.scheme}://{req.host}{path}?{''.join(p + '&' for p in kept)}"
 
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
