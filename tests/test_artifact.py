@@ -133,13 +133,16 @@ def test_a_following_app_waits_for_the_first_artifact(make_app, tmp_path, corpus
 def test_a_worker_not_ready_yet_looks_at_current_when_asked(make_app, tmp_path, corpus):
     """Another worker may already serve the first version: one whose follower has not
     looked yet answers from it too, not 503 until its next interval."""
-    first, second = (make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=3600) for _ in range(2))
+    first, second, third = (make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=3600) for _ in range(3))
     assert first.test_client().get("/articles").status_code == 503
     assert second.test_client().get("/readyz").status_code == 503
     build_index(corpus, cache_dir=tmp_path / "cache")
     assert first.test_client().get("/articles").json["total"] == 30
     assert second.test_client().get("/readyz").json["articleCount"] == 30
-    for app in (first, second):
+    # /metrics too: the figures of the version it would answer from, not "0 articles".
+    metrics = third.test_client().get("/metrics").get_data(as_text=True)
+    assert "news_api_index_articles 30.0" in metrics
+    for app in (first, second, third):
         app.extensions["content"].stop_following()
 
 
