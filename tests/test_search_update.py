@@ -197,3 +197,17 @@ def test_an_update_copies_the_segments_where_it_cannot_link_them(
     assert _manifest(store, updated.version)["search"]["built"] is False
     fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
     assert _answers(updated) == _answers(fresh)
+
+
+def test_a_version_after_an_empty_one_is_built(tmp_path):
+    """An empty folder's version has nothing to keep: the next one is built whole."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    cache = tmp_path / "cache"
+    empty, _ = build_index(folder, cache_dir=cache)
+    assert len(empty) == 0
+    generate(folder, 20, seed=4, jobs=1)
+    full, _ = build_index(folder, cache_dir=cache)
+    assert len(full) == 20
+    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
+    assert np.array_equal(full.ids_and_digests()[1], fresh.ids_and_digests()[1])

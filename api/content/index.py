@@ -164,6 +164,8 @@ class ContentIndex:
         # of one version in the sync history (api.content.history).
         keys = getattr(content, "keys", None) or {}
         self._mtimes = np.array([keys.get(r.path, (0, 0))[1] for r in records], np.int64)
+        if previous is not None and not len(previous):
+            previous = None  # nothing to keep from an empty version
         # Where each article was in the previous version (by id), if it was.
         self._previous_at = None if previous is None else _match(previous.ids, self.ids)
         self._build_blob(records, previous)
