@@ -75,6 +75,14 @@ class ContentStore:
 
         threading.Thread(target=run, name="content-follower", daemon=True).start()
 
+    def index_now(self) -> ContentIndex | None:
+        """The index to serve; when none is mapped yet, after a look at ``CURRENT`` (a
+        follower whose next look is still to come while another worker already serves
+        must not answer as if there were no content: 503s, no 304s, "0 articles")."""
+        if self.index is None:
+            self.catch_up()
+        return self.index
+
     def catch_up(self) -> None:
         """Swap in the version ``CURRENT`` names now if it changed since the last look
         (one ``stat`` when it did not). The follower calls this every interval; a request

@@ -133,16 +133,22 @@ def test_a_following_app_waits_for_the_first_artifact(make_app, tmp_path, corpus
 def test_a_worker_not_ready_yet_looks_at_current_when_asked(make_app, tmp_path, corpus):
     """Another worker may already serve the first version: one whose follower has not
     looked yet answers from it too, not 503 until its next interval."""
-    first, second, third = (make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=3600) for _ in range(3))
+    first, second, third, fourth = (
+        make_app(corpus, FOLLOW=True, FOLLOW_INTERVAL=3600) for _ in range(4)
+    )
     assert first.test_client().get("/articles").status_code == 503
     assert second.test_client().get("/readyz").status_code == 503
     build_index(corpus, cache_dir=tmp_path / "cache")
-    assert first.test_client().get("/articles").json["total"] == 30
+    answer = first.test_client().get("/articles")
+    assert answer.json["total"] == 30
     assert second.test_client().get("/readyz").json["articleCount"] == 30
     # /metrics too: the figures of the version it would answer from, not "0 articles".
     metrics = third.test_client().get("/metrics").get_data(as_text=True)
     assert "news_api_index_articles 30.0" in metrics
-    for app in (first, second, third):
+    # And a conditional request gets its 304 (the HTTP layer looks before the view).
+    etag = answer.headers["ETag"]
+    assert fourth.test_client().get("/articles", headers={"If-None-Match": etag}).status_code == 304
+    for app in (first, second, third, fourth):
         app.extensions["content"].stop_following()
 
 

@@ -105,7 +105,7 @@ def _validators(req: Request) -> _Validators | None:
     if req.method not in ("GET", "HEAD") or req.endpoint is None:
         return None
     blueprint = req.blueprint
-    if blueprint in UNCACHED_BLUEPRINTS or current_app.extensions["content"].index is None:
+    if blueprint in UNCACHED_BLUEPRINTS or current_app.extensions["content"].index_now() is None:
         return None
     validators = ctx_g.validators = _Validators(req, blueprint)
     return validators

@@ -172,9 +172,7 @@ class ContentCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         store = self.app.extensions["content"]
-        if store.index is None:  # a worker that has not mapped its first version yet
-            store.catch_up()  # looks at CURRENT now, as a request would (api.store)
-        index, load = store.index, getattr(store, "last_load", None)
+        index, load = store.index_now(), getattr(store, "last_load", None)
         yield GaugeMetricFamily(
             "news_api_index_articles",
             "Articles in the index being served (0 before the first build).",
