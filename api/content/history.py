@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import ContentIndex
+from .index import ContentIndex, match_ids
 from .search import _WRITING  # no fork while SQLite writes (see api.content.search)
 
 log = logging.getLogger(__name__)
@@ -246,16 +246,10 @@ def _diff(
 ) -> tuple[list[int], list[int], list[str], dict[str, int]]:
     """Positions created and updated (in ``ids``), ids deleted, and the old digest of
     each updated or deleted id. Both id arrays are sorted (bytes order, as SQLite's)."""
-    width = max(old_ids.dtype.itemsize, ids.dtype.itemsize)
-    old_ids, ids = old_ids.astype(f"S{width}"), ids.astype(f"S{width}")
-    if np.array_equal(old_ids, ids):  # the common case: the same articles, some edited
+    if len(old_ids) == len(ids) and np.array_equal(old_ids, ids):  # the same articles
         changed = np.flatnonzero(old != new).tolist()
         return [], changed, [], {ids[i].decode(): int(old[i]) for i in changed}
-    at = np.searchsorted(old_ids, ids)
-    found = at < len(old_ids)
-    at = np.where(found, at, 0)
-    if len(old_ids):
-        found &= old_ids[at] == ids
+    at, found = match_ids(old_ids, ids)
     created = np.flatnonzero(~found).tolist()
     updated = np.flatnonzero(found & (old[at] != new)).tolist()
     kept = np.zeros(len(old_ids), np.bool_)

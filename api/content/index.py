@@ -167,7 +167,9 @@ class ContentIndex:
         if previous is not None and not len(previous):
             previous = None  # nothing to keep from an empty version
         # Where each article was in the previous version (by id), if it was.
-        self._previous_at = None if previous is None else _match(previous.ids, self.ids)
+        self._previous_at = (
+            None if previous is None else match_ids(previous.ids.keys, self.ids.keys)
+        )
         self._build_blob(records, previous)
         postings = _all_postings(records)
         published_ts = _published_ts(records)
@@ -883,11 +885,13 @@ def _with_id(item_json: bytes, article_id: str) -> bytes:
     return b'{"id":' + orjson.dumps(article_id) + item_json[len(_NULL_ID) :]
 
 
-def _match(old: IdTable, new: IdTable) -> tuple[np.ndarray, np.ndarray]:
-    """For each id of ``new``, its position in ``old`` and whether it is there at all
-    (where not, the position is 0)."""
-    width = max(old.keys.dtype.itemsize, new.keys.dtype.itemsize)
-    old_ids, new_ids = old.keys.astype(f"S{width}"), new.keys.astype(f"S{width}")
+def match_ids(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each id of ``new`` (sorted fixed-width bytes, as ``IdTable.keys``), its
+    position in ``old`` (the same) and whether it is there at all (where not, the
+    position is 0). What a new version keeps of the previous one, and what the sync
+    history diffs, start from this."""
+    width = max(old.dtype.itemsize, new.dtype.itemsize)
+    old_ids, new_ids = old.astype(f"S{width}"), new.astype(f"S{width}")
     at = np.searchsorted(old_ids, new_ids)
     found = at < len(old_ids)
     at = np.where(found, at, 0)
