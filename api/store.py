@@ -59,17 +59,17 @@ class ContentStore:
         in the next one when it changes. The old index goes when its last request ends."""
         self._artifacts = artifacts
         self._stamp = None
+        self._status_stamp: tuple | None = None
         self._follow_lock = threading.Lock()
         self.catch_up()
-        status = self._follow_status(artifacts, None)
+        self._follow_status()
         self._following = stop = threading.Event()
 
         def run() -> None:
-            nonlocal status
             while not stop.wait(interval):
                 try:
                     self.catch_up()
-                    status = self._follow_status(artifacts, status)
+                    self._follow_status()
                 except Exception:  # never let the thread die
                     log.exception("following %s", artifacts.dir)
 
@@ -106,15 +106,20 @@ class ContentStore:
                 return
             current, self.index = self.index, index  # the swap: one assignment
             self._stamp = stamp
+        # The builder writes its status before CURRENT: what /metrics says of the last
+        # build is never older than the version this process serves.
+        self._follow_status()
         if current is not None:
             log.info("reloaded: version %s replaces %s", index.version, current.version)
 
-    def _follow_status(self, artifacts: ArtifactStore, seen: tuple | None) -> tuple | None:
+    def _follow_status(self) -> None:
         """The builder's last attempt (for /metrics), when its status file changes."""
+        artifacts = self._artifacts
         stamp = artifacts.status_stamp()
-        if stamp is not None and stamp != seen and (status := artifacts.read_status()):
-            self.last_load = LoadResult(**status)
-        return stamp
+        if stamp is not None and stamp != self._status_stamp:
+            if status := artifacts.read_status():
+                self.last_load = LoadResult(**status)
+            self._status_stamp = stamp
 
     def stop_following(self) -> None:
         if self._following is not None:

@@ -138,13 +138,25 @@ def test_a_worker_not_ready_yet_looks_at_current_when_asked(make_app, tmp_path, 
     )
     assert first.test_client().get("/articles").status_code == 503
     assert second.test_client().get("/readyz").status_code == 503
-    build_index(corpus, cache_dir=tmp_path / "cache")
+    index, _ = build_index(corpus, cache_dir=tmp_path / "cache")
+    # The builder's status of that build, as the server's builder writes it.
+    ArtifactStore.for_folder(tmp_path / "cache", corpus).write_status(
+        {
+            "finished_at": time.time(),
+            "ok": True,
+            "error": None,
+            "seconds": 0.5,
+            "version": index.version,
+        }
+    )
     answer = first.test_client().get("/articles")
     assert answer.json["total"] == 30
     assert second.test_client().get("/readyz").json["articleCount"] == 30
     # /metrics too: the figures of the version it would answer from, not "0 articles".
     metrics = third.test_client().get("/metrics").get_data(as_text=True)
     assert "news_api_index_articles 30.0" in metrics
+    # With the last build's status (written before CURRENT), not yet the follower's to read.
+    assert "news_api_last_load_success 1.0" in metrics
     # And a conditional request gets its 304 (the HTTP layer looks before the view).
     etag = answer.headers["ETag"]
     assert fourth.test_client().get("/articles", headers={"If-None-Match": etag}).status_code == 304
