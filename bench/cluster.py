@@ -3,19 +3,22 @@
 Usage::
 
     python bench/cluster.py [--count 10000] [--duration 10] [--connections 16] [--replicas 3]
+                            [--rounds 3]
 
 Generates (once) a corpus of ``--count`` articles under ``bench/out/``, builds its index
-artifact into a store both setups map (so neither builds while measured), then, one
-after the other:
+artifact into a store both setups map (so neither builds while measured), then, in each
+of ``--rounds`` rounds, one after the other (the order alternating between rounds):
 
 1. one server as ``make serve`` starts it (granian, 2 workers);
 2. ``--replicas`` replicas (1 worker each) and nginx in front, as ``make cluster``
    starts them (the cache of ``deploy/nginx.conf.template``, fresh);
 
-and loads each with ``wrk -t1 -c16``, after a warm-up (3 s of 5,000 distinct URLs that
-are not measured, and 3 s of the hot URL): the same URL again and again (through nginx:
-a cache HIT after the first request), and 15,000 other distinct list URLs
-(``bench/mixed.lua``; through nginx each is a MISS, proxied to a replica and stored).
+each started afresh and loaded with ``wrk -t1 -c16``, after a warm-up (3 s of 5,000
+distinct URLs that are not measured, and 3 s of the hot URL): the same URL again and
+again (through nginx: a cache HIT after the first request), and 15,000 other distinct
+list URLs (``bench/mixed.lua``; through nginx each is a MISS, proxied to a replica). A
+ratio is taken within a round, and the median of the rounds' ratios is reported (this
+machine's rate drifts too much between minutes for one pair of runs to decide).
 Also the memory of each setup (PSS of every process, summed) and the machine's load
 (``uptime``) before and after. Prints a markdown table. Traffic goes to 127.0.0.1 only;
 every wrk run stops after ``--duration`` seconds.
@@ -27,6 +30,7 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -84,6 +88,26 @@ class Setup:
             self.proc.wait(timeout=90)
 
 
+def start_server(common: dict[str, str], port: int) -> Setup:
+    """One server as ``make serve`` starts it (2 workers)."""
+    env = {**common, "NEWS_API_PORT": str(port), "NEWS_API_WORKERS": "2"}
+    return Setup("api.operations.server", env, port, [port])
+
+
+def start_cluster(common: dict[str, str], replicas: int) -> Setup:
+    """``make cluster``: ``replicas`` replicas of 1 worker and nginx, a fresh cache."""
+    port = free_port()
+    first = port + 1 if port < 60000 else port - 10
+    replica_ports = [first + i for i in range(replicas)]
+    env = {
+        **common,
+        "NEWS_API_PORT": str(port),
+        "NEWS_API_REPLICAS": str(replicas),
+        "NEWS_API_REPLICA_PORT": str(first),
+    }
+    return Setup("api.operations.cluster", env, port, [*replica_ports, port])
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -123,6 +147,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="both setups, alternating")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -139,63 +164,76 @@ def main() -> None:
         "NEWS_API_RELOAD": "off",
     }
 
+    # The server's distinct URLs come from the corpus, asked of a first server.
     port = free_port()
-    server = Setup(
-        "api.operations.server",
-        {**common, "NEWS_API_PORT": str(port), "NEWS_API_WORKERS": "2"},
-        port,
-        [port],
-    )
+    server = start_server(common, port)
     try:
         warm_up, distinct = split(mixed_paths(server))
-        one = measure(server, args, warm_up, distinct)
     finally:
         server.stop()
 
-    port = free_port()
-    first = port + 1 if port < 60000 else port - 10
-    replica_ports = [first + i for i in range(args.replicas)]
-    cluster = Setup(
-        "api.operations.cluster",
-        {
-            **common,
-            "NEWS_API_PORT": str(port),
-            "NEWS_API_REPLICAS": str(args.replicas),
-            "NEWS_API_REPLICA_PORT": str(first),
-        },
-        port,
-        [*replica_ports, port],
-    )
-    try:
-        proxied = measure(cluster, args, warm_up, distinct)
-    finally:
-        cluster.stop()
+    # Each round starts both setups afresh (no response cache, an empty nginx cache: the
+    # same distinct URLs are MISSes again), one after the other, in alternating order: a
+    # ratio is taken between two runs a minute apart, and the median of the rounds is
+    # what counts (this VM's rate drifts by a third between minutes).
+    rounds: list[tuple[dict, dict]] = []
+    for r in range(args.rounds):
+        results = {}
+        for kind in ("server", "cluster") if r % 2 == 0 else ("cluster", "server"):
+            setup = (
+                start_server(common, free_port())
+                if kind == "server"
+                else (start_cluster(common, args.replicas))
+            )
+            try:
+                results[kind] = measure(setup, args, warm_up, distinct)
+            finally:
+                setup.stop()
+        rounds.append((results["server"], results["cluster"]))
     load_after = uptime()
 
-    def row(label: str, r: dict, base: dict | None) -> str:
-        ratio = f"{r['rps'] / base['rps']:.2f}x" if base else "1"
+    def median_of(kind: int, row: str) -> dict:
+        runs = sorted((r[kind][row] for r in rounds), key=lambda run: run["rps"])
+        return runs[len(runs) // 2]
+
+    def ratio(row: str) -> float:
+        return statistics.median(c[row]["rps"] / s[row]["rps"] for s, c in rounds)
+
+    one = {row: median_of(0, row) for row in ("hot", "distinct")}
+    proxied = {row: median_of(1, row) for row in ("hot", "distinct")}
+    one["pss"] = statistics.median(s["pss"] for s, _ in rounds)
+    proxied["pss"] = statistics.median(c["pss"] for _, c in rounds)
+
+    def row(label: str, r: dict, of: str | None) -> str:
+        shown = f"{ratio(of):.2f}x" if of else "1"
         return (
-            f"| {label} | {r['rps']:,.0f} | {ratio} | {r['p50']:.2f} | {r['p99']:.2f} | "
+            f"| {label} | {r['rps']:,.0f} | {shown} | {r['p50']:.2f} | {r['p99']:.2f} | "
             f"{r['errors']} |"
         )
 
+    def each_round(row: str) -> str:
+        return ", ".join(f"{c[row]['rps'] / s[row]['rps']:.2f}x" for s, c in rounds)
+
     lines = [
         f"{args.count:,} articles; `wrk -t1 -c{args.connections} -d{args.duration}s` on the "
-        f"same {os.cpu_count()} cores as everything else; artifact built in "
+        f"same {os.cpu_count()} cores as everything else; {args.rounds} rounds; artifact built in "
         f"{build_seconds:.1f} s (0 if it existed).",
         f"Load before: `{load_before}`; after: `{load_after}`.",
         "",
         "| row | req/s | vs one server | p50 ms | p99 ms | non-2xx |",
         "|---|---:|---:|---:|---:|---:|",
         row(f"one server (2 workers): same URL `{HOT}`", one["hot"], None),
-        row(f"nginx + {args.replicas} replicas: same URL (cache HIT)", proxied["hot"], one["hot"]),
+        row(f"nginx + {args.replicas} replicas: same URL (cache HIT)", proxied["hot"], "hot"),
         row("one server: distinct list URLs (mixed.lua)", one["distinct"], None),
         row(
-            f"nginx + {args.replicas} replicas (1 worker each): distinct URLs (MISS, stored)",
+            f"nginx + {args.replicas} replicas (1 worker each): distinct URLs (MISS)",
             proxied["distinct"],
-            one["distinct"],
+            "distinct",
         ),
         "",
+        f"Medians of {args.rounds} rounds (req/s: the median run; ratio: the median of "
+        "each round's ratio). Each round's ratio: same URL "
+        f"{each_round('hot')}; distinct URLs {each_round('distinct')}.",
         f"Memory (PSS, every process summed, after the load): one server "
         f"{one['pss']:,.0f} MB; nginx + {args.replicas} replicas {proxied['pss']:,.0f} MB.",
     ]
