@@ -41,16 +41,9 @@ class FacetTable:
 
         def single(facet: str, found: list[tuple[str, str] | None]) -> None:
             """One value (id, name) or None per article."""
-            names: dict[str, Counter] = defaultdict(Counter)
-            for value in found:
-                if value is not None:
-                    names[value[0]][value[1]] += 1
-            ids = sorted(names)
-            code = {v: i for i, v in enumerate(ids)}
-            self._values[facet] = [(v, names[v].most_common(1)[0][0]) for v in ids]
-            self._codes[facet] = np.array(
-                [-1 if v is None else code[v[0]] for v in found], np.int32
-            ).reshape(n)
+            pair_code = self._value_codes(facet, Counter(found))
+            pair_code[None] = -1
+            self._codes[facet] = np.fromiter(map(pair_code.__getitem__, found), np.int32, n)
 
         single("provider", [r.provider for r in records])
         single(
@@ -60,17 +53,25 @@ class FacetTable:
         single("year", [(y, y) if y else None for y in years_of(published_ts)])
 
         # Topics: one (position, code) pair per article topic.
+        topics = [t for r in records for t in r.topics]
+        pair_code = self._value_codes("topic", Counter(topics))
+        self._codes["topic"] = np.fromiter(map(pair_code.__getitem__, topics), np.int32)
+        owners = [i for i, r in enumerate(records) for _ in r.topics]
+        self._topic_owner = np.array(owners, np.int32)
+        self._everything = {facet: self._count(facet, None) for facet in FACETS}
+
+    def _value_codes(self, facet: str, pairs: Counter) -> dict[tuple[str, str] | None, int]:
+        """Record ``facet``'s values, in id order, each with its most common name (the
+        first seen among equals), from how often each (id, name) pair occurs; return each
+        pair's code (its id's place in that order)."""
+        pairs.pop(None, None)
         names: dict[str, Counter] = defaultdict(Counter)
-        for r in records:
-            for topic_id, name in r.topics:
-                names[topic_id][name] += 1
+        for (value_id, name), count in pairs.items():  # in order of first appearance
+            names[value_id][name] = count
         ids = sorted(names)
         code = {v: i for i, v in enumerate(ids)}
-        self._values["topic"] = [(v, names[v].most_common(1)[0][0]) for v in ids]
-        pairs = [(i, code[t[0]]) for i, r in enumerate(records) for t in r.topics]
-        table = np.array(pairs, np.int32).reshape(-1, 2)
-        self._topic_owner, self._codes["topic"] = table[:, 0].copy(), table[:, 1].copy()
-        self._everything = {facet: self._count(facet, None) for facet in FACETS}
+        self._values[facet] = [(v, names[v].most_common(1)[0][0]) for v in ids]
+        return {pair: code[pair[0]] for pair in pairs}
 
     def _count(self, facet: str, positions: np.ndarray | None) -> np.ndarray:
         size = len(self._values[facet])
