@@ -147,7 +147,9 @@ def current_index() -> ContentIndex:
         # A link from another replica (or the cache) names the version it was made from:
         # answer from that version or a newer one, never an older one (README "Cluster").
         req = request._get_current_object() if has_request_context() else None
-        named = req.args.get(VERSION_PARAMETER) if req is not None else None
+        # (`in` first: a missing key makes werkzeug's MultiDict.get build an exception.)
+        args = req.args if req is not None else None
+        named = args[VERSION_PARAMETER] if args and VERSION_PARAMETER in args else None
         # /sync reads the newest version (one stat): its history is recorded before
         # CURRENT moves, so a delta never lags what another worker already answered.
         # Nor does a worker that has not mapped its first version yet answer 503 while
