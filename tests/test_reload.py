@@ -127,6 +127,41 @@ def test_a_burst_of_requests_is_one_rebuild(corpus):
         reloader.stop()
 
 
+def test_idle_work_waits_until_no_build_is_asked_for(corpus):
+    """The builder's build cache file is written once builds stop coming (pickling every
+    record holds the GIL for seconds: a change right after another must not wait)."""
+    built, idle = [], []
+
+    def build():
+        built.append(time.monotonic())
+        from api.content.build import build_index
+
+        return build_index(corpus)[0]
+
+    reloader = Reloader(
+        ContentStore(),
+        build,
+        corpus,
+        mode="off",
+        delay=0.05,
+        when_idle=lambda: idle.append(time.monotonic()),
+        idle_delay=0.6,
+    )
+    reloader.start()  # the first build at once
+    try:
+        wait_for(lambda: len(built) == 1, "the first build")
+        time.sleep(0.3)
+        write_seed(corpus, "idle1.md", **article_fields(41))
+        reloader.request()  # within the idle delay: the idle work waits for this build too
+        wait_for(lambda: len(built) == 2, "the second build")
+        wait_for(lambda: idle, "the idle work")
+        assert len(idle) == 1 and idle[0] - built[1] >= 0.6
+        time.sleep(0.8)
+        assert len(idle) == 1  # once per quiet spell, not every interval
+    finally:
+        reloader.stop()
+
+
 @pytest.mark.parametrize("mode", ["watch", "poll"])
 def test_the_watcher_reloads_on_add_change_and_remove(reloading, corpus, mode):
     app = reloading(corpus, RELOAD=mode, RELOAD_DELAY=0.1)

@@ -101,8 +101,6 @@ class PublishingStore(ContentStore):
         self._index = index
         if index is not None:
             self.artifacts.set_current(index.version)
-            # Served now: the build cache's file can take the GIL for a few seconds.
-            BuildCache(self.artifacts.dir).flush(background=True)
 
     @property
     def last_load(self) -> LoadResult | None:
@@ -118,6 +116,10 @@ class PublishingStore(ContentStore):
                 log.warning("cannot write the build status: %s", exc)
 
 
+# Seconds without a build asked for, after one, before the build cache file is written.
+CACHE_WRITE_IDLE = 10.0
+
+
 def start_builder(config: Mapping[str, Any]) -> Reloader:
     """Build the configured folder in the background now, then again whenever it
     changes (unless ``RELOAD`` is off); each version becomes current when built, and is
@@ -126,7 +128,8 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
     sync = publishing.sync_setup(config)
 
     def build_and_publish() -> ContentIndex:
-        # PublishingStore makes it current once recorded, then writes the build cache.
+        # PublishingStore makes it current once recorded; the build cache file is
+        # written once the builder is idle (when_idle below).
         index = build(config, make_current=False, cache_write="later")
         publishing.record_version(sync, index)
         return index
@@ -137,6 +140,11 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
         Path(config["CONTENT_DIR"]),
         mode=config["RELOAD"],
         delay=float(config["RELOAD_DELAY"]),
+        # Pickling every record holds the GIL for seconds (about 4 at 100,000 articles):
+        # while changes keep coming, the next build would wait for it. The file only
+        # spares the next start re-reading files; a stopping server writes it too.
+        when_idle=lambda: BuildCache(artifacts.dir).flush(background=True),
+        idle_delay=CACHE_WRITE_IDLE,
     )
     reloader.start()
     return reloader

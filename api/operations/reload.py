@@ -71,6 +71,9 @@ class Reloader:
 
     ``build`` makes a new index (through the build cache). :meth:`reload_now` builds and
     swaps synchronously; :meth:`request` asks the background thread to, debounced.
+    ``when_idle`` (if given) is called by that thread once no build has been asked for
+    during ``idle_delay`` seconds after one (work that would slow the next build, put off
+    while changes keep coming: the server's builder writes its build cache file then).
     """
 
     def __init__(
@@ -81,6 +84,8 @@ class Reloader:
         *,
         mode: str = "watch",
         delay: float = 1.0,
+        when_idle: Callable[[], None] | None = None,
+        idle_delay: float = 10.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"RELOAD must be one of {', '.join(MODES)}, not {mode!r}")
@@ -89,6 +94,9 @@ class Reloader:
         self.mode = mode
         self.delay = delay
         self._build = build
+        self._when_idle = when_idle
+        self.idle_delay = idle_delay
+        self._idle_due: float | None = None  # monotonic: when to call when_idle
         self._build_lock = threading.Lock()  # one build at a time
         self._wake = threading.Condition()
         self._first_request: float | None = None  # monotonic; None: nothing pending
@@ -177,12 +185,14 @@ class Reloader:
             with self._wake:
                 if not self._stopping and self._first_request is None:
                     # Idle: look again every few seconds whether the folder was replaced.
-                    self._wake.wait(ROOT_CHECK_INTERVAL if self.mode != "off" else None)
+                    self._wake.wait(self._idle_wait())
                 if self._stopping:
                     return
                 idle = self._first_request is None
             if idle:
-                self._check_root()
+                if self.mode != "off":  # (nothing watched: nothing to follow)
+                    self._check_root()
+                self._call_when_idle()
                 continue
             with self._wake:
                 while not self._stopping:
@@ -199,9 +209,29 @@ class Reloader:
                 self._first_request = None
                 self._immediate = False
             try:
-                self.reload_now()
+                built = self.reload_now() is not None
             except Exception:  # never let the thread die; reload_now logs build errors
                 log.exception("content reloader")
+                built = True
+            if built and self._when_idle is not None:
+                self._idle_due = time.monotonic() + self.idle_delay
+
+    def _idle_wait(self) -> float | None:
+        """How long the idle thread may sleep before its next look (None: until woken)."""
+        wait = ROOT_CHECK_INTERVAL if self.mode != "off" else None
+        if self._idle_due is not None:
+            due = max(self._idle_due - time.monotonic(), 0.0)
+            wait = due if wait is None else min(wait, due)
+        return wait
+
+    def _call_when_idle(self) -> None:
+        if self._idle_due is None or time.monotonic() < self._idle_due:
+            return
+        self._idle_due = None
+        try:
+            self._when_idle()
+        except Exception:  # never let the thread die
+            log.exception("content reloader: when idle")
 
     def start(self) -> None:
         """Start the background thread, the ``SIGHUP`` handler (main thread only) and,
