@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import threading
 from pathlib import Path
 
 import orjson
@@ -201,3 +202,24 @@ def test_the_build_cache_can_be_written_once_the_version_is_served(tmp_path, cor
     os.utime(corpus / "a01.md", ns=(1, 1))
     _, report = build_index(corpus, cache_dir=cache)
     assert (report.parsed, report.from_cache) == (1, False)
+
+
+def test_a_reload_scans_the_folder_once_for_its_check_and_its_build(corpus, tmp_path, monkeypatch):
+    """The scan a reload's "anything changed?" took is the one its build uses (in the
+    same thread, once): 100,000 files take over a second to scan."""
+    scans = []
+    original = build.scan_content_files
+    monkeypatch.setattr(
+        build, "scan_content_files", lambda root: scans.append(root) or original(root)
+    )
+    version = build.folder_version(corpus)
+    index, _ = build_index(corpus, cache_dir=tmp_path / "cache")
+    assert len(scans) == 1 and index.version == version
+    build_index(corpus, cache_dir=tmp_path / "cache")  # used once: this one scans
+    assert len(scans) == 2
+    # Another thread's check is not this thread's: its build scans for itself.
+    checker = threading.Thread(target=build.folder_version, args=(corpus,))
+    checker.start()
+    checker.join()
+    build_index(corpus, cache_dir=tmp_path / "cache")
+    assert len(scans) == 4
