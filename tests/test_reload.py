@@ -162,6 +162,43 @@ def test_idle_work_waits_until_no_build_is_asked_for(corpus):
         reloader.stop()
 
 
+def test_idle_work_is_not_put_off_for_ever_by_changes_that_keep_coming(corpus):
+    """A folder that changes every few seconds, for hours, still gets its build cache
+    file written (at the latest ``idle_max`` after the first build it waited for)."""
+    built, idle = [], []
+
+    def build():
+        built.append(time.monotonic())
+        from api.content.build import build_index
+
+        return build_index(corpus)[0]
+
+    reloader = Reloader(
+        ContentStore(),
+        build,
+        corpus,
+        mode="off",
+        delay=0.05,
+        when_idle=lambda: idle.append(time.monotonic()),
+        idle_delay=5.0,
+        idle_max=1.0,
+    )
+    reloader.start()
+    try:
+        wait_for(lambda: built, "the first build")
+        deadline = time.monotonic() + 15
+        i = 0
+        while not idle:  # a change every 0.15 s: never 5 s without one
+            assert time.monotonic() < deadline, "put off while changes kept coming"
+            write_seed(corpus, f"stream{i}.md", **article_fields(41 + i))
+            reloader.request()
+            i += 1
+            time.sleep(0.15)
+        assert idle[0] - built[0] >= 1.0 and len(built) >= 2
+    finally:
+        reloader.stop()
+
+
 @pytest.mark.parametrize("mode", ["watch", "poll"])
 def test_the_watcher_reloads_on_add_change_and_remove(reloading, corpus, mode):
     app = reloading(corpus, RELOAD=mode, RELOAD_DELAY=0.1)

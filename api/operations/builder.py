@@ -116,8 +116,11 @@ class PublishingStore(ContentStore):
                 log.warning("cannot write the build status: %s", exc)
 
 
-# Seconds without a build asked for, after one, before the build cache file is written.
+# Seconds without a build asked for, after one, before the build cache file is written;
+# and the longest it waits while changes keep coming (a server killed before the file is
+# written reads again every file changed since the last one: all of them after a cold build).
 CACHE_WRITE_IDLE = 10.0
+CACHE_WRITE_MAX_WAIT = 300.0
 
 
 def start_builder(config: Mapping[str, Any]) -> Reloader:
@@ -145,6 +148,7 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
         # spares the next start re-reading files; a stopping server writes it too.
         when_idle=lambda: BuildCache(artifacts.dir).flush(background=True),
         idle_delay=CACHE_WRITE_IDLE,
+        idle_max=CACHE_WRITE_MAX_WAIT,
     )
     reloader.start()
     return reloader

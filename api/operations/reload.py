@@ -73,7 +73,9 @@ class Reloader:
     swaps synchronously; :meth:`request` asks the background thread to, debounced.
     ``when_idle`` (if given) is called by that thread once no build has been asked for
     during ``idle_delay`` seconds after one (work that would slow the next build, put off
-    while changes keep coming: the server's builder writes its build cache file then).
+    while changes keep coming: the server's builder writes its build cache file then),
+    and at the latest ``idle_max`` seconds after the first build it waits for (changes
+    that never stop must not put it off for ever).
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class Reloader:
         delay: float = 1.0,
         when_idle: Callable[[], None] | None = None,
         idle_delay: float = 10.0,
+        idle_max: float = 300.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"RELOAD must be one of {', '.join(MODES)}, not {mode!r}")
@@ -96,7 +99,9 @@ class Reloader:
         self._build = build
         self._when_idle = when_idle
         self.idle_delay = idle_delay
+        self.idle_max = idle_max
         self._idle_due: float | None = None  # monotonic: when to call when_idle
+        self._idle_first: float | None = None  # the first build it waits for
         self._build_lock = threading.Lock()  # one build at a time
         self._wake = threading.Condition()
         self._first_request: float | None = None  # monotonic; None: nothing pending
@@ -214,7 +219,11 @@ class Reloader:
                 log.exception("content reloader")
                 built = True
             if built and self._when_idle is not None:
-                self._idle_due = time.monotonic() + self.idle_delay
+                now = time.monotonic()
+                if self._idle_first is None:
+                    self._idle_first = now
+                self._idle_due = min(now + self.idle_delay, self._idle_first + self.idle_max)
+                self._call_when_idle()  # if changes kept coming past idle_max
 
     def _idle_wait(self) -> float | None:
         """How long the idle thread may sleep before its next look (None: until woken)."""
@@ -227,7 +236,7 @@ class Reloader:
     def _call_when_idle(self) -> None:
         if self._idle_due is None or time.monotonic() < self._idle_due:
             return
-        self._idle_due = None
+        self._idle_due = self._idle_first = None
         try:
             self._when_idle()
         except Exception:  # never let the thread die
