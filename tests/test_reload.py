@@ -95,15 +95,16 @@ def test_a_build_that_raises_keeps_the_old_index(app, corpus, monkeypatch):
     assert store.index is old
 
 
-def counting_reloader(corpus: Path, built: list) -> Reloader:
-    """A reloader of ``corpus`` (no watcher, 0.2 s delay) that records each build."""
+def counting_reloader(corpus: Path, built: list, **options) -> Reloader:
+    """A reloader of ``corpus`` (no watcher, 0.2 s delay unless ``options`` say
+    otherwise) that records when each build starts."""
     from api.content.build import build_index
 
     def build():
         built.append(time.monotonic())
         return build_index(corpus)[0]
 
-    return Reloader(ContentStore(), build, corpus, mode="off", delay=0.2)
+    return Reloader(ContentStore(), build, corpus, **{"mode": "off", "delay": 0.2, **options})
 
 
 def test_a_burst_of_requests_is_one_rebuild(corpus):
@@ -127,26 +128,20 @@ def test_a_burst_of_requests_is_one_rebuild(corpus):
         reloader.stop()
 
 
+def idle_reloader(corpus: Path, built: list, idle: list, **options) -> Reloader:
+    """:func:`counting_reloader` (0.05 s delay) that also records each idle call."""
+
+    def when_idle() -> None:
+        idle.append(time.monotonic())
+
+    return counting_reloader(corpus, built, delay=0.05, when_idle=when_idle, **options)
+
+
 def test_idle_work_waits_until_no_build_is_asked_for(corpus):
     """The builder's build cache file is written once builds stop coming (pickling every
     record holds the GIL for seconds: a change right after another must not wait)."""
     built, idle = [], []
-
-    def build():
-        built.append(time.monotonic())
-        from api.content.build import build_index
-
-        return build_index(corpus)[0]
-
-    reloader = Reloader(
-        ContentStore(),
-        build,
-        corpus,
-        mode="off",
-        delay=0.05,
-        when_idle=lambda: idle.append(time.monotonic()),
-        idle_delay=0.6,
-    )
+    reloader = idle_reloader(corpus, built, idle, idle_delay=0.6)
     reloader.start()  # the first build at once
     try:
         wait_for(lambda: len(built) == 1, "the first build")
@@ -166,23 +161,7 @@ def test_idle_work_is_not_put_off_for_ever_by_changes_that_keep_coming(corpus):
     """A folder that changes every few seconds, for hours, still gets its build cache
     file written (at the latest ``idle_max`` after the first build it waited for)."""
     built, idle = [], []
-
-    def build():
-        built.append(time.monotonic())
-        from api.content.build import build_index
-
-        return build_index(corpus)[0]
-
-    reloader = Reloader(
-        ContentStore(),
-        build,
-        corpus,
-        mode="off",
-        delay=0.05,
-        when_idle=lambda: idle.append(time.monotonic()),
-        idle_delay=5.0,
-        idle_max=1.0,
-    )
+    reloader = idle_reloader(corpus, built, idle, idle_delay=5.0, idle_max=1.0)
     reloader.start()
     try:
         wait_for(lambda: built, "the first build")
