@@ -23,6 +23,7 @@ from .cli import seeds_cli
 from .config import Config
 from .content.build import check_folder
 from .content.index import ContentIndex
+from .http.response import ApiResponse
 from .operations import builder, logs, publishing
 from .operations.reload import Reloader
 from .pages.docs import docs_bp
@@ -74,6 +75,7 @@ class NewsApiFlask(Flask):
 
     MAX_KNOWN = 4096  # functions made per request (there are none today) are not kept
     request_class = NewsApiRequest
+    response_class = ApiResponse
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

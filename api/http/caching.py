@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, current_app, g, request
 
 from ..store import current_index
 from .replay import STORABLE
+from .response import ApiResponse
 
 CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
 VARY = "Accept-Encoding, Origin"
@@ -111,7 +112,7 @@ def _validators(req: Request) -> _Validators | None:
     return validators
 
 
-def answer_early() -> Response | None:
+def answer_early() -> ApiResponse | None:
     """``304`` when ``If-None-Match`` names the current ETag, or the rendered response
     if this worker has it; otherwise the view answers.
 
@@ -127,7 +128,7 @@ def answer_early() -> Response | None:
         current = {validators.etag + coding for coding in CODINGS}
         for tag in req.if_none_match.as_set(include_weak=True):
             if tag in current:
-                response = Response(status=304)
+                response = ApiResponse(status=304)
                 response.headers["ETag"] = f'"{tag}"'
                 return response
     responses = current_app.extensions["responses"]
@@ -135,11 +136,11 @@ def answer_early() -> Response | None:
     if hit is not None:
         responses[validators.cache_key] = hit  # now the most recently used
         g.cached = True
-        return Response(hit[0], headers=hit[1])
+        return ApiResponse(hit[0], headers=hit[1])
     return None
 
 
-def add_cache_headers(response: Response) -> Response:
+def add_cache_headers(response: ApiResponse) -> ApiResponse:
     req = request._get_current_object()
     headers = response.headers
     # Static files come with validators of their own, which are replaced (set); most
@@ -174,7 +175,7 @@ def add_cache_headers(response: Response) -> Response:
     return response
 
 
-def _remember(app: Flask, key: tuple, response: Response) -> None:
+def _remember(app: Flask, key: tuple, response: ApiResponse) -> None:
     limit = app.config["RESPONSE_CACHE_SIZE"]
     if limit <= 0 or response.direct_passthrough or response.is_streamed:
         return  # a stream (an export) is never read into memory

@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, g, has_request_context
+from flask import g, has_request_context
 from werkzeug.exceptions import HTTPException
+
+from .response import ApiResponse
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+def problem(status: int, title: str, detail: str, **extra: Any) -> ApiResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     if has_request_context() and (request_id := g.get("request_id")):
         body["requestId"] = request_id  # as in X-Request-Id and the logs (api.access)
-    return Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    return ApiResponse(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
 
 
-def problem_from_http_exception(error: HTTPException) -> Response:
+def problem_from_http_exception(error: HTTPException) -> ApiResponse:
     """The problem document for an HTTP error; webargs validation errors list each parameter.
 
     Unexpected exceptions reach here as a bare 500 whose detail says nothing of the

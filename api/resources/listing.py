@@ -5,20 +5,21 @@ from __future__ import annotations
 from urllib.parse import quote, unquote_plus
 
 import orjson
-from flask import Response, request
+from flask import request
 
 from schemas.selection import project
 
+from ..http.response import ApiResponse
 from ..store import VERSION_PARAMETER, current_index
 
 JSON_MIMETYPE = "application/json"
 
 
-def json_response(body: bytes) -> Response:
-    return Response(body, mimetype=JSON_MIMETYPE)
+def json_response(body: bytes) -> ApiResponse:
+    return ApiResponse(body, mimetype=JSON_MIMETYPE)
 
 
-def item_response(body: bytes, query: dict) -> Response:
+def item_response(body: bytes, query: dict) -> ApiResponse:
     """One item, reduced to the selected ``fields`` if any."""
     return json_response(_selected(body, query))
 
@@ -43,7 +44,7 @@ def page_response(
     start: int = 0,
     next_cursor: str | None = None,
     facets: bytes | None = None,
-) -> Response:
+) -> ApiResponse:
     """The list envelope (``schemas.common.PageSchema``) around a JSON array of items.
 
     Links keep every parameter of the request but ``page``, ``cursor`` and
