@@ -57,7 +57,9 @@ def build(folder: Path | None) -> None:
     if folder is not None:
         config["CONTENT_DIR"] = str(folder)
     try:
-        index = build_artifact(config)
+        # The per-file build cache is written before the command exits: a thread
+        # writing it in the background would be stopped with the process.
+        index = build_artifact(config, cache_write="now")
     except ContentFolderError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from helpers import article_fields, write_seed
+from helpers import article_fields, write_corpus, write_seed
 
 from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index
@@ -175,12 +175,19 @@ def flask(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_seeds_build_prints_the_version_a_server_then_maps(tmp_path, corpus):
+def test_seeds_build_prints_the_version_a_server_then_maps(tmp_path):
+    # Enough articles that writing the per-file cache outlasts the command's own exit.
+    corpus = write_corpus(tmp_path / "content", 2000)
     cache = tmp_path / "cache"
     done = flask("seeds", "build", str(corpus), env={"NEWS_API_CACHE_DIR": str(cache)})
     assert done.returncode == 0, done.stderr
     version = done.stdout.strip()
-    assert ArtifactStore.for_folder(cache, corpus).current_version() == version
+    store = ArtifactStore.for_folder(cache, corpus)
+    assert store.current_version() == version
+    # The per-file build cache was written before the command exited (not left half
+    # written by a thread stopped with the process): a new index code re-reads no file.
+    assert (store.dir / "files.pickle").is_file()
+    assert not list(store.dir.glob(".cache-*.tmp"))
     index, report = build_index(corpus, cache_dir=cache)
     assert report.from_cache and index.version == version
     missing = flask("seeds", "build", str(tmp_path / "nope"), env={})
