@@ -223,3 +223,31 @@ def test_a_reload_scans_the_folder_once_for_its_check_and_its_build(corpus, tmp_
     checker.join()
     build_index(corpus, cache_dir=tmp_path / "cache")
     assert len(scans) == 4
+
+
+def test_a_selection_read_from_a_mask_equals_one_from_its_ranks():
+    """A scan's matches are found a page at a time (api.content.index.Selection): every
+    reading of them equals the reading of the same matches listed in full."""
+    import numpy as np
+
+    from api.content.index import PAGE_SCAN_MAX, Selection
+
+    rng = np.random.default_rng(3)
+    n = 3 * PAGE_SCAN_MAX
+    order = rng.permutation(n).astype(np.int32)
+    for lo, hi, density in [(0, n, 0.5), (100, n - 7, 0.02), (5, 5, 0.5), (0, n, 0.0)]:
+        mask = rng.random(hi - lo) < density
+        lazy = Selection(order, None, lo=lo, hi=hi, mask=mask)
+        full = Selection(order, np.flatnonzero(mask) + lo)
+        assert lazy.total == full.total
+        for start, stop in [(0, 20), (40, 60), (0, PAGE_SCAN_MAX), (0, n), (n - 10, n + 10)]:
+            assert lazy.positions(start, stop).tolist() == full.positions(start, stop).tolist()
+        for rank in (0, lo, lo + 1, (lo + hi) // 2, hi, n):
+            assert lazy.offset_of(rank) == full.offset_of(rank)
+        assert lazy.all_positions().tolist() == full.all_positions().tolist()
+    span = Selection(order, None, lo=10, hi=50)
+    assert span.total == 40
+    assert span.positions(30, 60).tolist() == order[40:50].tolist()
+    assert [span.offset_of(r) for r in (0, 10, 30, 50, 99)] == [0, 0, 20, 40, 40]
+    assert span.all_positions().tolist() == order[10:50].tolist()
+    assert Selection(order, None).all_positions() is None

@@ -488,7 +488,7 @@ class ContentIndex:
         for); raises :class:`~.search.SearchTooBroad` for a search that would read too
         much of the index."""
         if search is None:
-            return self._views[sort].select(flt)
+            return self._views[sort].select(flt, sort)
         compiled = self.search.compile(search, flt)
         return SearchSelection(self.search, compiled, sort)
 
@@ -683,7 +683,8 @@ class SortedView:
             for group, by_value in postings.items()
         }
 
-    def select(self, flt: ArticleFilter) -> Selection:
+    def select(self, flt: ArticleFilter, sort: str) -> Selection:
+        """The matches of ``flt`` in this view, whose sort is ``sort``."""
         groups = [
             ("topics", flt.topics),
             ("providers", flt.providers),
@@ -697,11 +698,23 @@ class SortedView:
             key=lambda found: len(found[0]),
         )
         conditions = self._conditions(flt)
-        if not lists and not conditions:
-            return Selection(self.order, None)
+        # A range on the sort's own column (dates in a date order, a minimum quality in
+        # a quality order) is a span of ranks: two binary searches, no scan.
+        lo, hi = 0, len(self.order)
+        own = self.columns.get(sort.lstrip("-"))
+        if own is not None and sort.lstrip("-") in RANGE_SORTS:
+            descending = sort.startswith("-")
+            for column, test, value in conditions:
+                if column is own:
+                    first, last = _span(own, test, value, descending)
+                    lo, hi = max(lo, first), min(hi, last)
+            hi = max(lo, hi)
+            conditions = [condition for condition in conditions if condition[0] is not own]
         if lists:
             # Start from the shortest posting list and keep what the others also hold.
             ranks = lists[0][0]
+            if lo or hi < len(self.order):
+                ranks = ranks[np.searchsorted(ranks, lo) : np.searchsorted(ranks, hi)]
             for other, member in lists[1:]:
                 if member is not None:  # a mask over positions
                     ranks = ranks[member[self.order[ranks]]]
@@ -711,12 +724,14 @@ class SortedView:
                     ranks = ranks[in_other[ranks]]
             for column, test, value in conditions:
                 ranks = ranks[test(column[ranks], value)]
-        else:
-            mask = np.ones(len(self.order), np.bool_)
-            for column, test, value in conditions:
-                mask &= test(column, value)
-            ranks = np.flatnonzero(mask)
-        return Selection(self.order, ranks)
+            return Selection(self.order, ranks)
+        if not conditions:
+            return Selection(self.order, None, lo=lo, hi=hi)
+        mask = None
+        for column, test, value in conditions:
+            matched = test(column[lo:hi], value)
+            mask = matched if mask is None else np.logical_and(mask, matched, out=mask)
+        return Selection(self.order, None, lo=lo, hi=hi, mask=mask)
 
     def _conditions(self, flt: ArticleFilter) -> list[tuple[np.ndarray, np.ufunc, float]]:
         """The non-posting filters as ``(column, comparison, value)``; NaN never matches."""
@@ -749,32 +764,102 @@ def _mask(positions: np.ndarray, n: int) -> np.ndarray:
 
 
 _NONE = np.zeros(0, np.int32)
+RANGE_SORTS = frozenset({"publishedDateTime", "quality", "heat"})  # numeric, NaN last
+PAGE_SCAN_MAX = 10_000  # a scan's matches past this are all found at once (exports)
 
 
-@dataclass(frozen=True, slots=True)
+def _span(column: np.ndarray, test: np.ufunc, value: float, descending: bool) -> tuple[int, int]:
+    """The ranks ``[first, last)`` whose value in ``column`` passes ``test(value, ...)``
+    (``greater_equal`` or ``less``), the column being this order's own: monotonic, NaN
+    (which passes nothing) last."""
+    n = len(column)
+    present = bisect.bisect_left(range(n), True, key=lambda i: column[i] != column[i])
+    if descending:
+        boundary = bisect.bisect_left(range(present), True, key=lambda i: column[i] < value)
+        return (0, boundary) if test is np.greater_equal else (boundary, present)
+    boundary = bisect.bisect_left(range(present), True, key=lambda i: column[i] >= value)
+    return (boundary, present) if test is np.greater_equal else (0, boundary)
+
+
+def _first_marked(mask: np.ndarray, count: int) -> np.ndarray:
+    """The indices of the first ``count`` true values of ``mask`` (fewer if it has fewer),
+    read in growing chunks: a first page of a long scan reads little of it."""
+    found: list[np.ndarray] = []
+    total, start, size = 0, 0, max(4096, 4 * count)
+    while start < len(mask) and total < count:
+        chunk = np.flatnonzero(mask[start : start + size])
+        if len(chunk):
+            found.append(chunk + start)
+            total += len(chunk)
+        start += size
+        size *= 2
+    return np.concatenate(found)[:count] if found else _NONE
+
+
 class Selection:
-    """The matches of a query in sort order: ``ranks`` in ``order`` (None: all of it)."""
+    """The matches of a query in sort order, as places (ranks) in ``order``: every rank
+    from ``lo`` to ``hi``; or the ranks ``ranks`` lists (ascending); or those of ``lo``
+    to ``hi`` that ``mask`` marks (``mask[i]`` for rank ``lo + i``: a scan of whole
+    columns), found only as far as a page needs until something needs them all."""
 
-    order: np.ndarray
-    ranks: np.ndarray | None
+    __slots__ = ("_mask", "_ranks", "_total", "hi", "lo", "order")
+
+    def __init__(
+        self,
+        order: np.ndarray,
+        ranks: np.ndarray | None,
+        *,
+        lo: int = 0,
+        hi: int | None = None,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        self.order = order
+        self.lo = lo
+        self.hi = len(order) if hi is None else hi
+        self._ranks = ranks
+        self._mask = mask
+        self._total: int | None = None
+
+    @property
+    def ranks(self) -> np.ndarray | None:
+        """Every matching rank, ascending (None: every rank from ``lo`` to ``hi``)."""
+        if self._ranks is None and self._mask is not None:
+            self._ranks = np.flatnonzero(self._mask) + self.lo
+        return self._ranks
 
     @property
     def total(self) -> int:
-        return len(self.order if self.ranks is None else self.ranks)
+        if self._ranks is not None:
+            return len(self._ranks)
+        if self._mask is None:
+            return self.hi - self.lo
+        if self._total is None:
+            self._total = int(np.count_nonzero(self._mask))
+        return self._total
 
     def offset_of(self, rank: int) -> int:
         """How many matches come before place ``rank`` of the sort order."""
-        return rank if self.ranks is None else int(np.searchsorted(self.ranks, rank))
+        if self._ranks is not None:
+            return int(np.searchsorted(self._ranks, rank))
+        before = min(max(rank - self.lo, 0), self.hi - self.lo)
+        return before if self._mask is None else int(np.count_nonzero(self._mask[:before]))
 
     def positions(self, start: int, stop: int) -> np.ndarray:
         """Article positions of the matches ``start`` to ``stop`` (a page)."""
-        if self.ranks is None:
-            return self.order[start:stop]
+        if self._ranks is None and self._mask is None:
+            return self.order[self.lo + start : min(self.lo + stop, self.hi)]
+        if self._ranks is None and stop <= PAGE_SCAN_MAX:
+            return self.order[_first_marked(self._mask, stop)[start:] + self.lo]
         return self.order[self.ranks[start:stop]]
 
     def all_positions(self) -> np.ndarray | None:
         """Every match's position (None: every article)."""
-        return None if self.ranks is None else self.order[self.ranks]
+        ranks = self.ranks
+        if ranks is not None:
+            return self.order[ranks]
+        if self.lo == 0 and self.hi == len(self.order):
+            return None
+        return self.order[self.lo : self.hi]
 
     def offset_after(self, index: ContentIndex, sort: str, key: tuple) -> int:
         """How many matches come up to the sort key ``key`` (a cursor's)."""
