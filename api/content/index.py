@@ -771,13 +771,19 @@ PAGE_SCAN_MAX = 10_000  # a scan's matches past this are all found at once (expo
 def _span(column: np.ndarray, test: np.ufunc, value: float, descending: bool) -> tuple[int, int]:
     """The ranks ``[first, last)`` whose value in ``column`` passes ``test(value, ...)``
     (``greater_equal`` or ``less``), the column being this order's own: monotonic, NaN
-    (which passes nothing) last."""
+    (which passes nothing) last. Binary searches in C (``searchsorted``, on a reversed
+    view for a descending order); only a column with missing values needs one in Python
+    to find where they start."""
     n = len(column)
-    present = bisect.bisect_left(range(n), True, key=lambda i: column[i] != column[i])
+    if not n or column[n - 1] == column[n - 1]:
+        present = n  # the last value is a number: every value is
+    else:
+        present = bisect.bisect_left(range(n), True, key=lambda i: column[i] != column[i])
     if descending:
-        boundary = bisect.bisect_left(range(present), True, key=lambda i: column[i] < value)
+        # Values >= ``value`` come first; the reversed view ascends.
+        boundary = present - int(np.searchsorted(column[:present][::-1], value, "left"))
         return (0, boundary) if test is np.greater_equal else (boundary, present)
-    boundary = bisect.bisect_left(range(present), True, key=lambda i: column[i] >= value)
+    boundary = int(np.searchsorted(column[:present], value, "left"))  # first >= value
     return (boundary, present) if test is np.greater_equal else (0, boundary)
 
 
