@@ -76,3 +76,14 @@ def test_the_app_answers_with_checked_headers(app, client):
     for url in ("/articles?pageSize=2", "/articles/nope", "/articles?page=0", "/topics"):
         client.get(url)
     assert seen == [CheckedHeaders] * 4
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_response_of_bytes_is_the_one_werkzeug_makes(status):
+    body = b'{"items":[]}'
+    ours = ApiResponse.of_bytes(body, "application/json", status)
+    theirs = Response(body, status, mimetype="application/json")
+    assert ours.get_data() == theirs.get_data() and ours.status == theirs.status
+    assert list(ours.headers) == list(theirs.headers)
+    environ = EnvironBuilder(path="/").get_environ()
+    assert list(ours.get_wsgi_headers(environ)) == list(theirs.get_wsgi_headers(environ))

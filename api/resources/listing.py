@@ -16,7 +16,7 @@ JSON_MIMETYPE = "application/json"
 
 
 def json_response(body: bytes) -> ApiResponse:
-    return ApiResponse(body, mimetype=JSON_MIMETYPE)
+    return ApiResponse.of_bytes(body, JSON_MIMETYPE)
 
 
 def item_response(body: bytes, query: dict) -> ApiResponse:
