@@ -3,6 +3,7 @@
 Usage::
 
     python bench/run.py [--sizes 10000,100000] [--duration 10] [--connections 16]
+                        [--corpus-root DIR] [--store DIR]
 
 For each corpus size: generate the corpus (once; kept under ``bench/out/``, or
 ``--corpus-root``), time a cold build and a restart with unchanged content (process start
@@ -279,13 +280,16 @@ def search_paths(server: Server, topics: list[str], article: str) -> dict[str, P
 
 def bench_size(size: int, args) -> str:
     folder = corpus(size, args.corpus_root)
-    cache = OUT / f"cache-{size}"
-    shutil.rmtree(cache, ignore_errors=True)
+    cache = args.store or OUT / f"cache-{size}"
+    if args.store is None:
+        shutil.rmtree(cache, ignore_errors=True)
     env = {"NEWS_API_CONTENT_DIR": str(folder), "NEWS_API_CACHE_DIR": str(cache)}
     ours_us, plain_us = parse_times(folder)
 
-    cold = Server("api", env, "/topics")  # answers once the first artifact is built
-    cold.stop()
+    cold = None
+    if args.store is None:
+        cold = Server("api", env, "/topics")  # answers once the first artifact is built
+        cold.stop()
     warm = Server("api", env, "/topics")  # maps the artifact: process start to first 200
     server = warm
     refs: list[Server] = []
@@ -385,15 +389,21 @@ def bench_size(size: int, args) -> str:
             f"{r['p99'] / gunicorn_p99:.2f} | {r['errors']} |"
         )
     del by_name
+    if cold is None:
+        cold_lines = [f"- cold start: not measured (served from the existing store {cache})"]
+    else:
+        cold_lines = [
+            f"- cold start (parse every file, {os.cpu_count()} processes, write the "
+            f"artifact, serve): {cold.startup:.1f} s",
+            f"- cold build / (CSafeLoader time / cores) = "
+            f"{cold.startup / (size * plain_us / 1e6 / (os.cpu_count() or 1)):.2f}",
+        ]
     lines += [
         "",
-        f"- cold start (parse every file, {os.cpu_count()} processes, write the artifact, "
-        f"serve): {cold.startup:.1f} s",
+        *cold_lines,
         f"- restart with unchanged content (process start to the first 200): {warm.startup:.2f} s",
         f"- per-file parse, one core: ours {ours_us:.0f} µs (read, validate, serialize) vs "
-        f"plain CSafeLoader {plain_us:.0f} µs on the front matter ({ours_us / plain_us:.2f}x); "
-        f"cold build / (CSafeLoader time / cores) = "
-        f"{cold.startup / (size * plain_us / 1e6 / (os.cpu_count() or 1)):.2f}",
+        f"plain CSafeLoader {plain_us:.0f} µs on the front matter ({ours_us / plain_us:.2f}x)",
         f"- server memory after the load (launcher, granian, workers; summed): 2 workers RSS "
         f"{rss:,.0f} MB (peak {peak:,.0f} MB), PSS {pss:,.0f} MB; 4 workers PSS {pss4:,.0f} MB; "
         f"the corpus as JSON (every article in full): {json_mb:,.0f} MB "
@@ -410,6 +420,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="serve an index store built before (NEWS_API_CACHE_DIR of `flask seeds build`"
+        " over the size's corpus): kept as it is, and no cold build is timed",
+    )
     parser.add_argument(
         "--corpus-root",
         type=Path,
