@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote, unquote_plus
 
 import orjson
@@ -123,14 +124,24 @@ def url_prefix(path: str | None = None) -> str:
     kept = [
         part
         for part in req.query_string.decode("latin-1").split("&")
-        if part and unquote_plus(part.partition("=")[0]) not in _NOT_KEPT
+        if part and _parameter_name(part) not in _NOT_KEPT
     ]
     if path is None:
         env = req.environ
-        # WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text.
-        raw_path = (env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", "")).encode("latin-1")
-        path = quote(raw_path, safe=_PATH_SAFE)
+        path = _quoted_path(env.get("SCRIPT_NAME", "") + env.get("PATH_INFO", ""))
     return f"{req.scheme}://{req.host}{path}?{''.join(p + '&' for p in kept)}"
+
+
+def _parameter_name(pair: str) -> str:
+    name = pair.partition("=")[0]
+    return unquote_plus(name) if "%" in name or "+" in name else name
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted_path(wsgi_path: str) -> str:
+    """WSGI gives the path as bytes decoded as Latin-1; quote those bytes, not the text
+    (a list's path is one of few: kept)."""
+    return quote(wsgi_path.encode("latin-1"), safe=_PATH_SAFE)
 
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
