@@ -251,3 +251,23 @@ def test_a_selection_read_from_a_mask_equals_one_from_its_ranks():
     assert [span.offset_of(r) for r in (0, 10, 30, 50, 99)] == [0, 0, 20, 40, 40]
     assert span.all_positions().tolist() == order[10:50].tolist()
     assert Selection(order, None).all_positions() is None
+
+
+def test_a_title_read_alone_is_the_one_in_the_json(tmp_path):
+    """ContentIndex.title decodes only the title's JSON string of a summary: whatever
+    the title holds, it is what the article's JSON says."""
+    titles = [
+        'Quotes "inside", a \\ backslash and \\"both\\"',
+        'A title with "title":"in it" twice: "title":"',
+        "Ünïcödé, emoji 🗞️, CJK 新闻, RTL خبر",
+        "Tab\there, bell \x07 and DEL \x7f",
+        "x" * 1000,  # the longest a title may be
+    ]
+    folder = tmp_path / "content"
+    for i, title in enumerate(titles):
+        write_seed(folder, f"t{i}.md", **article_fields(i, title=title))
+    index, _ = build_index(folder, cache_dir=tmp_path / "cache")
+    assert not index.skipped, index.skipped
+    for position, article_id in enumerate(index.ids):
+        assert index.title(position) == orjson.loads(index.article_json(article_id))["title"]
+    assert sorted(index.title(p) for p in range(len(index))) == sorted(titles)

@@ -57,3 +57,20 @@ def test_args_are_werkzeugs(query):
 
 def test_the_app_uses_it(app):
     assert app.request_class is NewsApiRequest
+
+
+@pytest.mark.parametrize(
+    ("base", "path"),
+    [
+        ("http://localhost/", "/x"),
+        ("https://example.org:8443/app/", "/app/x"),
+        ("http://xn--bcher-kva.example/", "/"),
+        ("http://h/%C3%BC/", "/%C3%BC/x"),
+    ],
+)
+def test_the_root_url_is_werkzeugs(base, path):
+    """NewsApiRequest keeps the root URL of each scheme, host and root path: the same
+    text werkzeug works out for every request."""
+    environ = EnvironBuilder(path=path, base_url=base).get_environ()
+    ours, theirs = NewsApiRequest(environ), Request(environ)
+    assert ours.url_root == ours.root_url == theirs.url_root == theirs.root_url

@@ -25,6 +25,8 @@ _KIND_ORDER = {"topic": 0, "provider": 1, "article": 2}
 
 def fold(text: str) -> str:
     """Lower case, without accents: how suggestions compare text."""
+    if text.isascii():  # nothing to decompose (most titles: a fifth of a suggestion's time)
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
