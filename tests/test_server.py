@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +55,23 @@ def test_real_server_revalidates_and_compresses(server):
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(response.read()) == plain
+
+
+def test_the_workers_app_is_kept_out_of_full_garbage_collections(tmp_path):
+    """wsgi (what granian's workers load) freezes what start-up made (gc.freeze): a full
+    collection then has almost nothing to walk."""
+    code = (
+        "import gc, time, wsgi; "
+        "assert gc.get_freeze_count() > 10000, gc.get_freeze_count(); "
+        "t = time.perf_counter(); gc.collect(); print(time.perf_counter() - t)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "NEWS_API_CACHE_DIR": str(tmp_path / "cache"), "NEWS_API_RELOAD": "off"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 0.005  # seconds (15 ms or more without the freeze)
