@@ -201,3 +201,40 @@ def test_seeds_check_does_not_build_the_configured_folder(tmp_path, corpus):
     assert done.returncode == 0, done.stderr
     assert "30 articles indexed, 0 skipped" in done.stdout
     assert str(tmp_path / "missing") not in done.stdout + done.stderr
+
+
+def test_an_index_goes_with_its_last_reference_whatever_it_answered(make_app, corpus):
+    """A worker freezes what start-up made (wsgi.py, gc.freeze), its first index with
+    it: an index must then go, and release its mapped artifact, by reference counting
+    alone, with the cyclic collector off. So no part of it may refer back to it, after
+    any kind of request (searches, facets, suggestions, similar articles, cursors)."""
+    import gc
+    import weakref
+
+    app = make_app(corpus, RELOAD="off")
+    client = app.test_client()
+    article = client.get("/articles?pageSize=1").get_json()["items"][0]["id"]
+    for url in (
+        "/articles?topic=ai&from=2021-01-05&sort=-quality",
+        "/articles?minQuality=50&sort=heat",
+        "/articles?q=story&facets=topic,provider,category,type,year&highlight=true",
+        "/articles?sort=title&cursor=",
+        "/suggest?q=st",
+        f"/articles/{article}",
+        f"/articles/{article}/similar",
+        f"/articles/{article}/related",
+        "/topics",
+        "/providers",
+        "/articles/feed.json?q=story",
+        "/articles/export.csv?topic=ai",
+        "/sync",
+    ):
+        assert client.get(url).status_code == 200, url
+    store = app.extensions["content"]
+    gone = weakref.ref(store.index)
+    gc.disable()
+    try:
+        store.index = None
+        assert gone() is None
+    finally:
+        gc.enable()
