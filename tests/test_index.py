@@ -271,3 +271,30 @@ def test_a_title_read_alone_is_the_one_in_the_json(tmp_path):
     for position, article_id in enumerate(index.ids):
         assert index.title(position) == orjson.loads(index.article_json(article_id))["title"]
     assert sorted(index.title(p) for p in range(len(index))) == sorted(titles)
+
+
+def test_a_tested_selection_reads_as_its_candidates_filtered_in_full():
+    """TestedSelection finds a page by testing candidates a chunk at a time: every
+    reading of it equals the reading of the candidates filtered all at once."""
+    import numpy as np
+
+    from api.content.index import PAGE_SCAN_MAX, Selection, TestedSelection
+
+    rng = np.random.default_rng(5)
+    n = 3 * PAGE_SCAN_MAX
+    order = rng.permutation(n).astype(np.int32)
+    dates = rng.random(n) * 100
+    dates[rng.random(n) < 0.05] = np.nan  # no value: never matches
+    tested = [(dates, np.greater_equal, 30.0), (dates, np.less, 45.0)]
+    for candidates in (None, np.sort(rng.choice(n, n // 3, replace=False)), np.zeros(0, int)):
+        pool = np.arange(n) if candidates is None else candidates
+        keep = (dates[pool] >= 30.0) & (dates[pool] < 45.0)
+        full = Selection(order, pool[keep])
+        lazy = TestedSelection(order, candidates, tested, int(keep.sum()))
+        assert lazy.total == full.total
+        for start, stop in [(0, 20), (100, 150), (0, PAGE_SCAN_MAX), (0, n), (n - 5, n + 5)]:
+            assert lazy.positions(start, stop).tolist() == full.positions(start, stop).tolist()
+        for rank in (0, 1, n // 2, n - 1, n):
+            assert lazy.offset_of(rank) == full.offset_of(rank)
+        assert lazy.all_positions().tolist() == full.all_positions().tolist()
+        assert lazy.ranks.tolist() == full.ranks.tolist()

@@ -489,7 +489,7 @@ class ContentIndex:
         for); raises :class:`~.search.SearchTooBroad` for a search that would read too
         much of the index."""
         if search is None:
-            return self._views[sort].select(flt, sort)
+            return self._views[sort].select(flt, sort, self._views)
         compiled = self.search.compile(search, flt)
         return SearchSelection(self.search, compiled, sort)
 
@@ -690,8 +690,11 @@ class SortedView:
             for group, by_value in postings.items()
         }
 
-    def select(self, flt: ArticleFilter, sort: str) -> Selection:
-        """The matches of ``flt`` in this view, whose sort is ``sort``."""
+    def select(
+        self, flt: ArticleFilter, sort: str, views: dict[str, SortedView] | None = None
+    ) -> Selection:
+        """The matches of ``flt`` in this view, whose sort is ``sort``; ``views`` (every
+        view, by sort) lets a range on another column be counted where it is a span."""
         groups = [
             ("topics", flt.topics),
             ("providers", flt.providers),
@@ -701,56 +704,98 @@ class SortedView:
             ("providers", (flt.in_provider,) if flt.in_provider else ()),
         ]
         lists = sorted(
-            (self._union(group, values) for group, values in groups if values),
+            ((*self._union(group, values), (group, values)) for group, values in groups if values),
             key=lambda found: len(found[0]),
         )
         conditions = self._conditions(flt)
         # A range on the sort's own column (dates in a date order, a minimum quality in
         # a quality order) is a span of ranks: two binary searches, no scan.
         lo, hi = 0, len(self.order)
-        own = self.columns.get(sort.lstrip("-"))
-        if own is not None and sort.lstrip("-") in RANGE_SORTS:
-            descending = sort.startswith("-")
-            for column, test, value in conditions:
-                if column is own:
-                    first, last = _span(own, test, value, descending)
+        field = sort.lstrip("-")
+        if field in RANGE_SORTS:
+            own = self.columns[field]
+            for name, _, test, value in conditions:
+                if name == field:
+                    first, last = _span(own, test, value, sort.startswith("-"))
                     lo, hi = max(lo, first), min(hi, last)
             hi = max(lo, hi)
-            conditions = [condition for condition in conditions if condition[0] is not own]
+            conditions = [condition for condition in conditions if condition[0] != field]
+        counted = self._counted(lists, conditions, lo, hi, views)
+        if counted is not None:
+            return counted
         if lists:
             # Start from the shortest posting list and keep what the others also hold.
             ranks = lists[0][0]
             if lo or hi < len(self.order):
                 ranks = ranks[np.searchsorted(ranks, lo) : np.searchsorted(ranks, hi)]
-            for other, member in lists[1:]:
+            for other, member, _ in lists[1:]:
                 if member is not None:  # a mask over positions
                     ranks = ranks[member[self.order[ranks]]]
                 else:
                     in_other = np.zeros(len(self.order), np.bool_)
                     in_other[other] = True
                     ranks = ranks[in_other[ranks]]
-            for column, test, value in conditions:
+            for _, column, test, value in conditions:
                 ranks = ranks[test(column[ranks], value)]
             return Selection(self.order, ranks)
         if not conditions:
             return Selection(self.order, None, lo=lo, hi=hi)
         mask = None
-        for column, test, value in conditions:
+        for _, column, test, value in conditions:
             matched = test(column[lo:hi], value)
             mask = matched if mask is None else np.logical_and(mask, matched, out=mask)
         return Selection(self.order, None, lo=lo, hi=hi, mask=mask)
 
-    def _conditions(self, flt: ArticleFilter) -> list[tuple[np.ndarray, np.ufunc, float]]:
-        """The non-posting filters as ``(column, comparison, value)``; NaN never matches."""
+    def _counted(
+        self,
+        lists: list[tuple[np.ndarray, np.ndarray | None, tuple[str, tuple[str, ...]]]],
+        conditions: list[tuple[str, np.ndarray, np.ufunc, float]],
+        lo: int,
+        hi: int,
+        views: dict[str, SortedView] | None,
+    ) -> TestedSelection | None:
+        """When every condition is a range on one other column (``from`` and ``to`` with
+        a sort by quality, say), with at most one posting list of one value and nothing
+        on the sort's own column: the matches counted in the view sorted by that column,
+        where the range is a span and the posting list is sorted (binary searches), and
+        the page found by testing candidates in this order, a chunk at a time. Else
+        None: every candidate is tested."""
+        fields = {name for name, *_ in conditions}
+        if views is None or len(fields) != 1 or lo or hi < len(self.order) or len(lists) > 1:
+            return None
+        (field,) = fields
+        if field not in RANGE_SORTS:
+            return None
+        other = views[field]  # ascending by ``field``
+        column = other.columns[field]
+        first, last = 0, len(column)
+        for _, _, test, value in conditions:
+            start, stop = _span(column, test, value, False)
+            first, last = max(first, start), min(last, stop)
+        last = max(first, last)
+        tested = [(own, test, value) for _, own, test, value in conditions]
+        if not lists:
+            return TestedSelection(self.order, None, tested, last - first)
+        ranks, _, (group, values) = lists[0]
+        if len(values) != 1:  # a union of values is listed in no view
+            return None
+        theirs = other.postings[group].get(values[0], _NONE)
+        total = int(np.searchsorted(theirs, last) - np.searchsorted(theirs, first))
+        return TestedSelection(self.order, ranks, tested, total)
+
+    def _conditions(self, flt: ArticleFilter) -> list[tuple[str, np.ndarray, np.ufunc, float]]:
+        """The non-posting filters as ``(field, column, comparison, value)``; NaN never
+        matches."""
         c = self.columns
+        published = None if flt.published is None else int(flt.published)
         wanted = [
-            (c["published"], np.equal, None if flt.published is None else int(flt.published)),
-            (c["publishedDateTime"], np.greater_equal, flt.after),
-            (c["publishedDateTime"], np.less, flt.before),
-            (c["quality"], np.greater_equal, flt.min_quality),
-            (c["heat"], np.greater_equal, flt.min_heat),
+            ("published", c["published"], np.equal, published),
+            ("publishedDateTime", c["publishedDateTime"], np.greater_equal, flt.after),
+            ("publishedDateTime", c["publishedDateTime"], np.less, flt.before),
+            ("quality", c["quality"], np.greater_equal, flt.min_quality),
+            ("heat", c["heat"], np.greater_equal, flt.min_heat),
         ]
-        return [condition for condition in wanted if condition[2] is not None]
+        return [condition for condition in wanted if condition[3] is not None]
 
     def _union(self, group: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:
         """The sorted ranks of articles having any of ``values``, and their membership
@@ -881,6 +926,75 @@ class Selection:
     def key_at(self, index: ContentIndex, sort: str, offset: int) -> tuple:
         """The sort key of the match at ``offset``, for a cursor."""
         return index.sort_key(sort, int(self.positions(offset, offset + 1)[0]))
+
+
+class TestedSelection(Selection):
+    """Candidates in sort order (``candidates``: ascending ranks; None: every rank) of
+    which those passing every ``(column, comparison, value)`` of ``tested`` match, their
+    number ``total`` known already: a page is found by testing candidates from the first
+    on, in growing chunks, until it is full; everything else tests them all, once."""
+
+    __slots__ = ("_candidates", "_tested")
+
+    def __init__(
+        self,
+        order: np.ndarray,
+        candidates: np.ndarray | None,
+        tested: list[tuple[np.ndarray, np.ufunc, float]],
+        total: int,
+    ) -> None:
+        super().__init__(order, None)
+        self._candidates = candidates
+        self._tested = tested
+        self._total = total
+
+    def _passing(self, start: int, stop: int) -> np.ndarray:
+        """The candidates from place ``start`` to ``stop`` that pass."""
+        if self._candidates is None:
+            chunk = np.arange(start, min(stop, len(self.order)))
+        else:
+            chunk = self._candidates[start:stop]
+        keep = None
+        for column, test, value in self._tested:
+            passed = test(column[chunk], value)
+            keep = passed if keep is None else np.logical_and(keep, passed, out=keep)
+        return chunk[keep]
+
+    def _count(self) -> int:
+        return len(self.order) if self._candidates is None else len(self._candidates)
+
+    @property
+    def ranks(self) -> np.ndarray:
+        if self._ranks is None:
+            self._ranks = self._passing(0, self._count())
+        return self._ranks
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def offset_of(self, rank: int) -> int:
+        if self._ranks is not None:
+            return int(np.searchsorted(self._ranks, rank))
+        before = rank if self._candidates is None else int(np.searchsorted(self._candidates, rank))
+        return len(self._passing(0, max(before, 0)))
+
+    def positions(self, start: int, stop: int) -> np.ndarray:
+        if self._ranks is not None or stop > PAGE_SCAN_MAX:
+            return self.order[self.ranks[start:stop]]
+        found: list[np.ndarray] = []
+        count, at, size = 0, 0, max(4096, 4 * stop)
+        while at < self._count() and count < stop:
+            passing = self._passing(at, at + size)
+            found.append(passing)
+            count += len(passing)
+            at += size
+            size *= 2
+        ranks = np.concatenate(found)[:stop] if found else _NONE
+        return self.order[ranks[start:]]
+
+    def all_positions(self) -> np.ndarray:
+        return self.order[self.ranks]
 
 
 class SearchSelection:
