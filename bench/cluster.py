@@ -15,8 +15,9 @@ of ``--rounds`` rounds, one after the other (the order alternating between round
 
 each started afresh and loaded with ``wrk -t1 -c16``, after a warm-up (3 s of 5,000
 distinct URLs that are not measured, and 3 s of the hot URL): the same URL again and
-again (through nginx: a cache HIT after the first request), and 15,000 other distinct
-list URLs (``bench/mixed.lua``; through nginx each is a MISS, proxied to a replica). A
+again (through nginx: a cache HIT after the first request), and other distinct list
+URLs, more than a run can ask for (``--duration`` x 30,000, so none comes twice:
+``bench/mixed.lua``; through nginx each is a MISS, proxied to a replica). A
 ratio is taken within a round, and the median of the rounds' ratios is reported (this
 machine's rate drifts too much between minutes for one pair of runs to decide).
 Also the memory of each setup (PSS of every process, summed) and the machine's load
@@ -132,7 +133,11 @@ def measure(setup: Setup, args, warm_up: Path, distinct: Path) -> dict:
     return {"hot": hot, "distinct": many, "pss": setup.pss_mb()}
 
 
-def split(paths_file: Path, warm_up_count: int = 5000) -> tuple[Path, Path]:
+WARM_UP_PATHS = 5000
+DISTINCT_PER_SECOND = 30_000  # more than any setup answers distinct lists on 2 cores
+
+
+def split(paths_file: Path, warm_up_count: int = WARM_UP_PATHS) -> tuple[Path, Path]:
     """Distinct URLs for warming up, and the others, to measure."""
     lines = paths_file.read_text().splitlines()
     warm_up, measured = OUT / "cluster-warm-up-paths.txt", OUT / "cluster-measured-paths.txt"
@@ -168,7 +173,12 @@ def main() -> None:
     port = free_port()
     server = start_server(common, port)
     try:
-        warm_up, distinct = split(mixed_paths(server))
+        # Enough distinct URLs that none comes twice in a measured run: nginx would
+        # answer the second from its cache (15,000 were cycled about five times over on
+        # a machine where the replicas answer 7,800 a second).
+        warm_up, distinct = split(
+            mixed_paths(server, WARM_UP_PATHS + args.duration * DISTINCT_PER_SECOND)
+        )
     finally:
         server.stop()
 
