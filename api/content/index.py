@@ -713,12 +713,8 @@ class SortedView:
         lo, hi = 0, len(self.order)
         field = sort.lstrip("-")
         if field in RANGE_SORTS:
-            own = self.columns[field]
-            for name, _, test, value in conditions:
-                if name == field:
-                    first, last = _span(own, test, value, sort.startswith("-"))
-                    lo, hi = max(lo, first), min(hi, last)
-            hi = max(lo, hi)
+            own = [(test, value) for name, _, test, value in conditions if name == field]
+            lo, hi = _span(self.columns[field], own, sort.startswith("-"))
             conditions = [condition for condition in conditions if condition[0] != field]
         counted = self._counted(lists, conditions, lo, hi, views)
         if counted is not None:
@@ -767,12 +763,8 @@ class SortedView:
         if field not in RANGE_SORTS:
             return None
         other = views[field]  # ascending by ``field``
-        column = other.columns[field]
-        first, last = 0, len(column)
-        for _, _, test, value in conditions:
-            start, stop = _span(column, test, value, False)
-            first, last = max(first, start), min(last, stop)
-        last = max(first, last)
+        ranges = [(test, value) for _, _, test, value in conditions]
+        first, last = _span(other.columns[field], ranges, False)
         tested = [(own, test, value) for _, own, test, value in conditions]
         if not lists:
             return TestedSelection(self.order, None, tested, last - first)
@@ -820,35 +812,43 @@ RANGE_SORTS = frozenset({"publishedDateTime", "quality", "heat"})  # numeric, Na
 PAGE_SCAN_MAX = 10_000  # a scan's matches past this are all found at once (exports)
 
 
-def _span(column: np.ndarray, test: np.ufunc, value: float, descending: bool) -> tuple[int, int]:
-    """The ranks ``[first, last)`` whose value in ``column`` passes ``test(value, ...)``
-    (``greater_equal`` or ``less``), the column being this order's own: monotonic, NaN
-    (which passes nothing) last. Binary searches in C (``searchsorted``, on a reversed
-    view for a descending order); only a column with missing values needs one in Python
-    to find where they start."""
+def _span(
+    column: np.ndarray, ranges: list[tuple[np.ufunc, float]], descending: bool
+) -> tuple[int, int]:
+    """The ranks ``[first, last)`` whose value in ``column`` passes every ``test(value,
+    ...)`` of ``ranges`` (``greater_equal`` or ``less``), the column being its order's
+    own: monotonic, NaN (which passes nothing) last. Binary searches in C
+    (``searchsorted``, on a reversed view for a descending order); only a column with
+    missing values needs one in Python to find where they start."""
     n = len(column)
+    if not ranges:
+        return 0, n
     if not n or column[n - 1] == column[n - 1]:
         present = n  # the last value is a number: every value is
     else:
         present = bisect.bisect_left(range(n), True, key=lambda i: column[i] != column[i])
-    if descending:
-        # Values >= ``value`` come first; the reversed view ascends.
-        boundary = present - int(np.searchsorted(column[:present][::-1], value, "left"))
-        return (0, boundary) if test is np.greater_equal else (boundary, present)
-    boundary = int(np.searchsorted(column[:present], value, "left"))  # first >= value
-    return (boundary, present) if test is np.greater_equal else (0, boundary)
+    first, last = 0, n
+    for test, value in ranges:
+        if descending:  # values >= ``value`` come first; the reversed view ascends
+            boundary = present - int(np.searchsorted(column[:present][::-1], value, "left"))
+            span = (0, boundary) if test is np.greater_equal else (boundary, present)
+        else:
+            boundary = int(np.searchsorted(column[:present], value, "left"))  # first >= value
+            span = (boundary, present) if test is np.greater_equal else (0, boundary)
+        first, last = max(first, span[0]), min(last, span[1])
+    return first, max(first, last)
 
 
-def _first_marked(mask: np.ndarray, count: int) -> np.ndarray:
-    """The indices of the first ``count`` true values of ``mask`` (fewer if it has fewer),
-    read in growing chunks: a first page of a long scan reads little of it."""
+def _first_found(count: int, length: int, found_in: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """The first ``count`` matches (fewer if there are fewer) of ``length`` places, where
+    ``found_in(start, stop)`` gives those of places ``start`` to ``stop``: read in growing
+    chunks, so a first page of a long scan reads little of it."""
     found: list[np.ndarray] = []
     total, start, size = 0, 0, max(4096, 4 * count)
-    while start < len(mask) and total < count:
-        chunk = np.flatnonzero(mask[start : start + size])
-        if len(chunk):
-            found.append(chunk + start)
-            total += len(chunk)
+    while start < length and total < count:
+        chunk = found_in(start, start + size)
+        found.append(chunk)
+        total += len(chunk)
         start += size
         size *= 2
     return np.concatenate(found)[:count] if found else _NONE
@@ -907,7 +907,9 @@ class Selection:
         if self._ranks is None and self._mask is None:
             return self.order[self.lo + start : min(self.lo + stop, self.hi)]
         if self._ranks is None and stop <= PAGE_SCAN_MAX:
-            return self.order[_first_marked(self._mask, stop)[start:] + self.lo]
+            mask = self._mask
+            marked = _first_found(stop, len(mask), lambda a, b: np.flatnonzero(mask[a:b]) + a)
+            return self.order[marked[start:] + self.lo]
         return self.order[self.ranks[start:stop]]
 
     def all_positions(self) -> np.ndarray | None:
@@ -982,16 +984,7 @@ class TestedSelection(Selection):
     def positions(self, start: int, stop: int) -> np.ndarray:
         if self._ranks is not None or stop > PAGE_SCAN_MAX:
             return self.order[self.ranks[start:stop]]
-        found: list[np.ndarray] = []
-        count, at, size = 0, 0, max(4096, 4 * stop)
-        while at < self._count() and count < stop:
-            passing = self._passing(at, at + size)
-            found.append(passing)
-            count += len(passing)
-            at += size
-            size *= 2
-        ranks = np.concatenate(found)[:stop] if found else _NONE
-        return self.order[ranks[start:]]
+        return self.order[_first_found(stop, self._count(), self._passing)[start:]]
 
     def all_positions(self) -> np.ndarray:
         return self.order[self.ranks]
