@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import pickle
 import threading
@@ -106,6 +107,26 @@ def test_parallel_read_equals_sequential(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "CHUNK_FILES", 5)
     parallel = read_folder(folder, workers=2)
     assert parallel.records == sequential.records and parallel.skipped == sequential.skipped
+
+
+def test_a_stopped_read_gives_up_after_the_files_its_readers_hold(tmp_path, monkeypatch):
+    """A server stopping during a cold build: the readers finish their chunks and end
+    (killing one mid-answer could leave the pool waiting for the rest of it for ever)."""
+    folder = write_corpus(tmp_path / "c", 60)
+    monkeypatch.setattr(build, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(build, "CHUNK_FILES", 5)
+    rels = sorted(build.scan_folder(folder))
+    stop = threading.Event()
+    read = []
+    with pytest.raises(build.BuildAbandoned):
+        for rel, _ in build._read_all(folder, rels, 2, stop):
+            read.append(rel)
+            stop.set()
+    assert read == rels[:5]  # the first chunk, in order; no other was handed out after
+    assert multiprocessing.active_children() == []  # the readers ended with the pool
+    with pytest.raises(build.BuildAbandoned):  # and a build with few files, in-process
+        read_folder(folder, workers=1, stop=stop)
+    assert len(read_folder(folder, workers=2, stop=threading.Event()).records) == 60
 
 
 def test_an_empty_index_answers_every_query(tmp_path):

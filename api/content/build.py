@@ -10,8 +10,10 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from .artifact import ArtifactStore
@@ -28,6 +30,10 @@ CHUNK_FILES = 500
 
 class ContentFolderError(RuntimeError):
     """The content folder is missing or is not a folder."""
+
+
+class BuildAbandoned(RuntimeError):
+    """The build was asked to stop (its ``stop`` event was set) and gave up."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ def build_index(
     workers: int | None = None,
     make_current: bool = True,
     cache_write: str = "now",
+    stop: threading.Event | None = None,
 ) -> tuple[ContentIndex, BuildReport]:
     """The index of ``root``, mapped from its artifact, and how it was built; the
     store's ``CURRENT`` then names it (unless not ``make_current``). The per-file cache
@@ -73,6 +80,9 @@ def build_index(
     With a cache folder: when the artifact of this content exists it is mapped as it is;
     otherwise unchanged files come from the per-file cache and only the others are
     parsed. Without one, a temporary store of this process holds the artifact.
+
+    ``stop``, once set, makes the build give up (:class:`BuildAbandoned`) after the
+    files its readers hold: a stopping server does not wait for a cold build.
     """
     started = time.perf_counter()
     store = ArtifactStore.for_folder(cache_dir, root)
@@ -84,7 +94,7 @@ def build_index(
             report = BuildReport(len(keys), 0, True, time.perf_counter() - started)
         else:
             cache = BuildCache(store.dir) if cache_dir else None
-            content = read_folder(root, keys=keys, cache=cache, workers=workers)
+            content = read_folder(root, keys=keys, cache=cache, workers=workers, stop=stop)
             index = store.write(content)
             if cache is not None and cache_write != "later":
                 cache.flush(background=cache_write == "background")
@@ -128,8 +138,10 @@ def read_folder(
     keys: dict[str, Key] | None = None,
     cache: BuildCache | None = None,
     workers: int | None = None,
+    stop: threading.Event | None = None,
 ) -> FolderContent:
-    """Read every content file under ``root``; bad files are skipped with a reason."""
+    """Read every content file under ``root``; bad files are skipped with a reason
+    (``stop``: see :func:`build_index`)."""
     keys = scan_folder(root) if keys is None else keys
     cached = cache.load() if cache else {}
     entries: Entries = {}
@@ -141,7 +153,7 @@ def read_folder(
         else:
             to_read.append(rel)
 
-    for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1):
+    for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1, stop):
         entries[rel] = (keys[rel], result)
     if cache is not None and (to_read or len(cached) != len(entries)):
         cache.remember(entries)  # written by build_index, once the artifact is
@@ -190,21 +202,43 @@ def _version(keys: dict[str, Key]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _read_all(root: Path, rels: list[str], workers: int):
+def _read_all(root: Path, rels: list[str], workers: int, stop: threading.Event | None):
+    """Each file's record (or why it was skipped), in order; read by ``workers``
+    processes, a chunk of files at a time, when there are many. Only a few chunks are
+    handed out ahead, so a build asked to stop ends once its readers finish the chunks
+    they hold: its processes are never killed mid-answer (a reader killed while sending
+    its results leaves the pool's result pipe with half a message, which the pool then
+    waits for without end, and so does the interpreter's exit)."""
     if len(rels) < PARALLEL_MIN_FILES or workers < 2:
+        _check_stop(stop)
         yield from _read_chunk(root, rels)
         return
-    chunks = [rels[i : i + CHUNK_FILES] for i in range(0, len(rels), CHUNK_FILES)]
+    chunks = (rels[i : i + CHUNK_FILES] for i in range(0, len(rels), CHUNK_FILES))
     with ProcessPoolExecutor(max_workers=workers, initializer=_plain_signals) as pool:
-        for results in pool.map(_read_chunk, [root] * len(chunks), chunks):
-            yield from results
+        ahead = deque(pool.submit(_read_chunk, root, c) for c in islice(chunks, 2 * workers))
+        try:
+            while ahead:
+                results = ahead.popleft().result()
+                _check_stop(stop)
+                ahead.extend(pool.submit(_read_chunk, root, c) for c in islice(chunks, 1))
+                yield from results
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # the running chunks end
+            raise
+
+
+def _check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise BuildAbandoned("the build was stopped")
 
 
 def _plain_signals() -> None:
-    """A reader process stops on SIGTERM and SIGINT as any program does: forked from a
-    server's launcher, it would otherwise run the launcher's handlers and read on."""
+    """A reader process stops on SIGTERM as any program does (forked from a server's
+    launcher, it would otherwise run the launcher's handlers and read on), and leaves
+    SIGINT (Ctrl-C, sent to the terminal's whole process group) to the process that
+    started it, which stops the build."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read_chunk(root: Path, rels: list[str]) -> list[tuple[str, ArticleRecord | Skipped]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,16 @@ def artifacts_of(config: Mapping[str, Any]) -> ArtifactStore:
 
 
 def build(
-    config: Mapping[str, Any], *, make_current: bool = True, cache_write: str = "background"
+    config: Mapping[str, Any],
+    *,
+    make_current: bool = True,
+    cache_write: str = "background",
+    stop: threading.Event | None = None,
 ) -> ContentIndex:
     """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it (``make_current``: and
     point the store's ``CURRENT`` at it); log what was skipped and how it went.
-    ``cache_write``: when the per-file build cache is written (:func:`build_index`)."""
+    ``cache_write``: when the per-file build cache is written; ``stop``: set, the build
+    gives up (both: :func:`build_index`)."""
     root = Path(config["CONTENT_DIR"])
     index, report = build_index(
         root,
@@ -50,6 +55,7 @@ def build(
         workers=config["BUILD_WORKERS"] or None,
         make_current=make_current,
         cache_write=cache_write,
+        stop=stop,
     )
     release_free_memory()
     for skipped in index.skipped:
@@ -133,7 +139,7 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
     def build_and_publish() -> ContentIndex:
         # PublishingStore makes it current once recorded; the build cache file is
         # written once the builder is idle (when_idle below).
-        index = build(config, make_current=False, cache_write="later")
+        index = build(config, make_current=False, cache_write="later", stop=reloader.stopped)
         publishing.record_version(sync, index)
         return index
 
@@ -158,13 +164,11 @@ CACHE_WRITE_TIMEOUT = 120.0  # seconds a stopping server waits for the build cac
 
 
 def abandon(reloader: Reloader) -> None:
-    """The server is stopping: no new build, and the one in progress is abandoned at
-    once: its reader processes are stopped (a cold build of 1,000,000 files would hold
-    the exit for most of an hour; the next start reads again only what its build cache
-    lacks). Does not wait: safe in a signal handler."""
-    reloader.stop(wait=False)
-    for child in multiprocessing.active_children():  # the build's reader processes
-        child.kill()  # forked from here, they would take SIGTERM for the server's own stop
+    """The server is stopping: no new build, and the one in progress is abandoned once
+    its reader processes finish the files they hold (a cold build of 1,000,000 files
+    would hold the exit for most of an hour; the next start reads again only what its
+    build cache lacks). Does not wait: safe in a signal handler."""
+    reloader.stop(wait=False)  # sets reloader.stopped, which the build checks
 
 
 def shut_down(reloader: Reloader, cache_timeout: float = CACHE_WRITE_TIMEOUT) -> None:

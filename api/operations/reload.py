@@ -108,6 +108,7 @@ class Reloader:
         self._last_request = 0.0
         self._immediate = False
         self._stopping = False
+        self.stopped = threading.Event()  # set by stop(); a build may watch it and give up
         self._thread: threading.Thread | None = None
         self._observer: BaseObserver | None = None
         self._observer_lock = threading.Lock()
@@ -135,7 +136,7 @@ class Reloader:
                 return None
             index = self._build()
         except Exception as exc:
-            if self._stopping:  # its processes were stopped (builder.abandon): no failure
+            if self._stopping:  # it gave up (builder.abandon): no failure
                 log.info("build of %s abandoned: stopping", self.root)
                 return None
             result = LoadResult(
@@ -310,8 +311,9 @@ class Reloader:
 
     def stop(self, *, wait: bool = True) -> None:
         """Stop watching and the background thread (``wait``: until it has ended, for
-        up to 30 s; a build in progress runs to its end unless its processes are
-        stopped, see :func:`api.operations.builder.abandon`)."""
+        up to 30 s; a build in progress runs to its end unless it watches
+        :attr:`stopped`, see :func:`api.operations.builder.abandon`)."""
+        self.stopped.set()
         with self._observer_lock:
             self._stopping = True
             self._stop_observer()
