@@ -27,7 +27,13 @@ from urllib.parse import urlsplit
 import pytest
 from helpers import access_lines, article_fields, write_corpus, write_seed
 
-from api.operations.cluster import nginx_binary
+from api.operations.cluster import (
+    SHARED_MEMORY,
+    ClusterSettings,
+    nginx_binary,
+    proxy_cache_dir,
+    render_nginx_conf,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLICAS = 3
@@ -182,6 +188,31 @@ def test_a_repeated_url_is_a_cache_hit_and_a_conditional_one_a_304(cluster):
     conditional = get(cluster.port, url, **{"If-None-Match": first.headers["ETag"]})
     assert conditional.status == 304 and conditional.body == b""
     assert conditional.headers["ETag"] == first.headers["ETag"]
+
+
+@pytest.mark.skipif(not SHARED_MEMORY.is_dir(), reason="no /dev/shm")
+def test_the_cache_is_kept_in_memory(cluster):
+    """nginx writes each cached answer to a file: in /dev/shm, not on disk (decision 0020)."""
+    url = "/articles?sort=title&pageSize=7&page=2"
+    get(cluster.port, url)
+    assert get(cluster.port, url).headers["X-Cache-Status"] == "HIT"
+    key = f"KEY: http://127.0.0.1:{cluster.port}{url}\n".encode()
+    files = [f for f in SHARED_MEMORY.glob("news-api-nginx-cache-*/**/*") if f.is_file()]
+    assert any(key in f.read_bytes() for f in files)
+
+
+def test_the_cache_folder_is_given_or_made_in_memory(tmp_path):
+    shm = tmp_path / "shm"
+    assert proxy_cache_dir(ClusterSettings(), shm) is None  # no such folder: under nginx's
+    shm.mkdir()
+    made = proxy_cache_dir(ClusterSettings(), shm)
+    assert made is not None and made.parent == shm and made.is_dir()
+    given = ClusterSettings(cache_dir=str(tmp_path / "mine"))
+    assert proxy_cache_dir(given, shm) is None  # NEWS_API_PROXY_CACHE_DIR wins
+    conf = render_nginx_conf(given, tmp_path / "prefix")
+    assert f"proxy_cache_path {tmp_path / 'mine'} " in conf
+    conf = render_nginx_conf(ClusterSettings(), tmp_path / "prefix")
+    assert f"proxy_cache_path {tmp_path / 'prefix' / 'cache'} " in conf
 
 
 def test_each_encoding_is_a_variant_of_its_own(cluster):
