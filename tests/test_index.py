@@ -129,6 +129,29 @@ def test_a_stopped_read_gives_up_after_the_files_its_readers_hold(tmp_path, monk
     assert len(read_folder(folder, workers=2, stop=threading.Event()).records) == 60
 
 
+def test_what_a_stopped_build_read_is_kept_for_the_next(tmp_path, monkeypatch):
+    """A server stopped during a cold build keeps the files read so far: the next start
+    reads only the others."""
+    folder = write_corpus(tmp_path / "c", 60)
+    monkeypatch.setattr(build, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(build, "CHUNK_FILES", 5)
+
+    class StopAfterTwoChunks:
+        calls = 0
+
+        def is_set(self) -> bool:
+            self.calls += 1
+            return self.calls > 2
+
+    cache = tmp_path / "cache"
+    with pytest.raises(build.BuildAbandoned):
+        build_index(folder, cache_dir=cache, workers=2, stop=StopAfterTwoChunks())
+    BuildCache.flush_unwritten()  # what a stopping server does (builder.shut_down)
+    assert BuildCache.wait_for_writes(30)
+    index, report = build_index(folder, cache_dir=cache, workers=2)
+    assert (report.parsed, len(index)) == (50, 60)
+
+
 def test_an_empty_index_answers_every_query(tmp_path):
     index = ContentIndex(read_folder(tmp_path))
     assert len(index) == 0 and len(index.providers) == 0

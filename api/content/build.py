@@ -95,6 +95,7 @@ def build_index(
         else:
             cache = BuildCache(store.dir) if cache_dir else None
             content = read_folder(root, keys=keys, cache=cache, workers=workers, stop=stop)
+            _check_stop(stop)  # writing takes minutes at 1,000,000; what was read is kept
             index = store.write(content)
             if cache is not None and cache_write != "later":
                 cache.flush(background=cache_write == "background")
@@ -153,8 +154,14 @@ def read_folder(
         else:
             to_read.append(rel)
 
-    for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1, stop):
-        entries[rel] = (keys[rel], result)
+    hits = len(entries)
+    try:
+        for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1, stop):
+            entries[rel] = (keys[rel], result)
+    except BuildAbandoned:
+        if cache is not None and len(entries) > hits:  # the next build reads only the rest
+            cache.remember(entries)  # (a stopping server writes it: builder.shut_down)
+        raise
     if cache is not None and (to_read or len(cached) != len(entries)):
         cache.remember(entries)  # written by build_index, once the artifact is
 
