@@ -158,12 +158,10 @@ def read_folder(
     try:
         for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1, stop):
             entries[rel] = (keys[rel], result)
-    except BuildAbandoned:
-        if cache is not None and len(entries) > hits:  # the next build reads only the rest
-            cache.remember(entries)  # (a stopping server writes it: builder.shut_down)
-        raise
-    if cache is not None and (to_read or len(cached) != len(entries)):
-        cache.remember(entries)  # written by build_index, once the artifact is
+    finally:  # also what a stopped build read: the next build reads only the rest
+        if cache is not None and (len(entries) > hits or len(cached) != len(entries)):
+            cache.remember(entries)  # written by build_index once the artifact is, or
+            # by a stopping server (builder.shut_down)
 
     records, skipped = [], []
     for rel in keys:

@@ -107,7 +107,6 @@ class Reloader:
         self._first_request: float | None = None  # monotonic; None: nothing pending
         self._last_request = 0.0
         self._immediate = False
-        self._stopping = False
         self.stopped = threading.Event()  # set by stop(); a build may watch it and give up
         self._thread: threading.Thread | None = None
         self._observer: BaseObserver | None = None
@@ -136,7 +135,7 @@ class Reloader:
                 return None
             index = self._build()
         except Exception as exc:
-            if self._stopping:  # it gave up (builder.abandon): no failure
+            if self.stopped.is_set():  # it gave up (builder.abandon): no failure
                 log.info("build of %s abandoned: stopping", self.root)
                 return None
             result = LoadResult(
@@ -189,10 +188,10 @@ class Reloader:
     def _run(self) -> None:
         while True:
             with self._wake:
-                if not self._stopping and self._first_request is None:
+                if not self.stopped.is_set() and self._first_request is None:
                     # Idle: look again every few seconds whether the folder was replaced.
                     self._wake.wait(self._idle_wait())
-                if self._stopping:
+                if self.stopped.is_set():
                     return
                 idle = self._first_request is None
             if idle:
@@ -201,7 +200,7 @@ class Reloader:
                 self._call_when_idle()
                 continue
             with self._wake:
-                while not self._stopping:
+                while not self.stopped.is_set():
                     now = time.monotonic()
                     due = min(
                         self._last_request + self.delay,
@@ -210,7 +209,7 @@ class Reloader:
                     if self._immediate or now >= due:
                         break
                     self._wake.wait(due - now)
-                if self._stopping:
+                if self.stopped.is_set():
                     return
                 self._first_request = None
                 self._immediate = False
@@ -275,7 +274,7 @@ class Reloader:
         if identity == self._watched and not ended:
             return
         with self._observer_lock:
-            if self._stopping:
+            if self.stopped.is_set():
                 return
             log.info("content folder %s was replaced: watching the new one", self.root)
             self._stop_observer()
@@ -314,14 +313,12 @@ class Reloader:
         up to 30 s; a build in progress runs to its end unless it watches
         :attr:`stopped`, see :func:`api.operations.builder.abandon`)."""
         self.stopped.set()
-        with self._observer_lock:
-            self._stopping = True
+        with self._observer_lock:  # (_check_root starts no observer once stopped)
             self._stop_observer()
         if self._previous_sighup is not None:
             signal.signal(signal.SIGHUP, self._previous_sighup)
             self._previous_sighup = None
         with self._wake:
-            self._stopping = True
             self._wake.notify()
         if self._thread is not None and wait:
             self._thread.join(timeout=30)
