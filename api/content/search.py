@@ -72,17 +72,21 @@ SNIPPET_TOKENS = 24
 KEEP_SECONDS = 3600  # an old search folder is kept this long after a newer one
 WRITER_HEAP = 256_000_000
 # Bounded work: what a search may read, in postings (one document of one term in one
-# field); each costs a few nanoseconds to intersect, unite and count. Measured in
-# bench/search_profile.py; a search over it is a 400 that says why.
-MAX_POSTINGS = 1_000_000
-PHRASE_COST = 4  # a posting read with its word positions (phrases) counts this many times
-PREFIX_COST = 2  # and one of a prefix's words (each expanded into a bitset first)
+# field); each costs a few nanoseconds to intersect, unite and count. A search over it
+# is a 400 that says why. Set on 1,000,000 articles so that what is answered stays
+# under 50 ms in-process (decision 0015, "Update (session 9)"; bench/search_profile.py).
+MAX_POSTINGS = 2_000_000
+# A phrase reads each word's postings once, and the word positions of the documents
+# where they all occur: at most as many as its rarest word has, each costing this many.
+PHRASE_COST = 4
+PREFIX_COST = 2  # one of a prefix's words counts this many (each expanded into a bitset)
 MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
 # Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
 # (an export streams on, in growing windows).
 MAX_RANKED_WINDOW = 10_000
-# Facet counts read each match's values: at most this many (matches x facets) a request.
-MAX_FACET_WORK = 150_000
+# Facet counts read each match's values: at most this many (matches x facets) a request
+# (about 26 ns each at 1,000,000 articles: decision 0015, "Update (session 9)").
+MAX_FACET_WORK = 800_000
 COMMON_TITLE_WORD = 1_000  # similar articles ignore title words in more titles (and 10%)
 _WORD = re.compile(r"[^\W_]+")
 
@@ -393,7 +397,7 @@ class SearchIndex:
             words.update(tokens)
             for name, weight in WEIGHTS.items():
                 if budget is not None:
-                    budget.charge(name, tokens, 1 if len(tokens) == 1 else PHRASE_COST)
+                    budget.charge_phrase(name, tokens)
                 if len(tokens) == 1:
                     q = Query.term_query(SCHEMA, name, tokens[0])
                 else:
@@ -592,6 +596,15 @@ class _Budget:
     def charge(self, field_name: str, tokens: Sequence[str], cost: int = 1) -> None:
         for token in tokens:
             self.postings += cost * self.searcher.doc_freq(field_name, token)
+        self._check()
+
+    def charge_phrase(self, field_name: str, tokens: Sequence[str]) -> None:
+        """A word (one token) or a phrase: each word's postings once, and, for a phrase,
+        the positions of at most as many documents as its rarest word is in."""
+        counts = [self.searcher.doc_freq(field_name, token) for token in tokens]
+        self.postings += sum(counts)
+        if len(counts) > 1:
+            self.postings += PHRASE_COST * min(counts)
         self._check()
 
     def expand(self, field_name: str, start: str, typed: str, cost: int) -> None:
