@@ -21,25 +21,43 @@ URLs, more than a run can ask for (``--duration`` x 30,000, so none comes twice:
 ratio is taken within a round, and the median of the rounds' ratios is reported (this
 machine's rate drifts too much between minutes for one pair of runs to decide).
 Also the memory of each setup (PSS of every process, summed) and the machine's load
-(``uptime``) before and after. Prints a markdown table. Traffic goes to 127.0.0.1 only;
-every wrk run stops after ``--duration`` seconds.
+(``uptime``) before and after. Prints a markdown table.
+
+Two readings say how far this machine lets the proxy go, whatever its configuration:
+
+- **nginx alone** (same worker count and keep-alive as the cluster's), serving the hot
+  URL's answer as a file it keeps open (``sendfile``, ``open_file_cache``) under the same
+  wrk: what nginx does per second with no upstream and no cache lookup, so more than
+  any cache HIT can be here;
+- **CPU per distinct request** (user + system time of every process of each setup, from
+  ``/proc``, and wrk's own, over the measured run, divided by the requests): the app's,
+  nginx's and wrk's share. When the cores are the limit, the most the MISS row can
+  reach is one server's (app + wrk) over the cluster's (replicas + nginx + wrk).
+
+Traffic goes to 127.0.0.1 only; every wrk run stops after ``--duration`` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
+import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import OUT, PY, ROOT, corpus, free_port, mixed_paths, wrk
+
+from api.operations.cluster import ClusterSettings, nginx_binary
 
 HOT = "/articles?pageSize=20"
 
@@ -69,19 +87,45 @@ class Setup:
         with urllib.request.urlopen(self.base + path, timeout=10) as response:
             return json.load(response)
 
-    def pss_mb(self) -> float:
-        total, todo = 0, [self.proc.pid]
+    def pids(self) -> list[int]:
+        """The launcher and every process under it."""
+        found, todo = [], [self.proc.pid]
         while todo:
             pid = todo.pop()
             try:
                 for task in Path(f"/proc/{pid}/task").iterdir():
                     todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.append(pid)
+        return found
+
+    def pss_mb(self) -> float:
+        total = 0
+        for pid in self.pids():
+            try:
                 for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                     if line.startswith("Pss:"):
                         total += int(line.split()[1])
             except OSError:
                 continue
         return total / 1024
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU time so far of nginx's processes and of the app's (the
+        launchers, granian, its workers), every thread included."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        totals = {"nginx": 0.0, "app": 0.0}
+        for pid in self.pids():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            totals["nginx" if name.startswith("nginx") else "app"] += used
+        return totals
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -97,9 +141,8 @@ def start_server(common: dict[str, str], port: int) -> Setup:
 
 def start_cluster(common: dict[str, str], replicas: int) -> Setup:
     """``make cluster``: ``replicas`` replicas of 1 worker and nginx, a fresh cache."""
-    port = free_port()
-    first = port + 1 if port < 60000 else port - 10
-    replica_ports = [first + i for i in range(replicas)]
+    port, *replica_ports = free_ports(1 + replicas)
+    first = replica_ports[0]
     env = {
         **common,
         "NEWS_API_PORT": str(port),
@@ -107,6 +150,20 @@ def start_cluster(common: dict[str, str], replicas: int) -> Setup:
         "NEWS_API_REPLICA_PORT": str(first),
     }
     return Setup("api.operations.cluster", env, port, [*replica_ports, port])
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` consecutive ports that are free now, below Linux's ephemeral range
+    (32768 and up), where wrk's and nginx's own connections take their local ports."""
+    while True:
+        base = random.randrange(20000, 30000 - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return list(range(base, base + count))
 
 
 def uptime() -> str:
@@ -129,8 +186,84 @@ def measure(setup: Setup, args, warm_up: Path, distinct: Path) -> dict:
     wrk(setup.base, short, ROOT / "bench" / "mixed.lua", str(warm_up))
     wrk(setup.base + HOT, short)
     hot = wrk(setup.base + HOT, args)
+    before, wrk_before = setup.cpu_seconds(), _children_cpu()
     many = wrk(setup.base, args, ROOT / "bench" / "mixed.lua", str(distinct))
-    return {"hot": hot, "distinct": many, "pss": setup.pss_mb()}
+    after, wrk_after = setup.cpu_seconds(), _children_cpu()
+    requests = max(many["requests"], 1)
+    cpu = {kind: (after[kind] - before[kind]) / requests * 1e6 for kind in after}
+    cpu["wrk"] = (wrk_after - wrk_before) / requests * 1e6
+    return {"hot": hot, "distinct": many, "pss": setup.pss_mb(), "cpu": cpu}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this script's finished children (the wrk runs)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def nginx_alone(args, body: bytes) -> dict:
+    """nginx with the cluster's worker count and keep-alive, serving ``body`` (the hot
+    URL's answer) as a file it keeps open: no upstream, no cache lookup."""
+    binary = nginx_binary(os.environ)
+    settings = ClusterSettings.from_env(os.environ)
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="news-api-nginx-alone-", dir=_memory()) as tmp:
+        prefix = Path(tmp)
+        (prefix / "hot.json").write_bytes(body)
+        user = "user root;" if os.geteuid() == 0 else ""  # files here are root's
+        temps = "\n".join(
+            f"    {kind}_temp_path {prefix}/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (prefix / "nginx.conf").write_text(
+            f"""{user}
+worker_processes {settings.proxy_workers};
+daemon off;
+pid {prefix}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    server_tokens off;
+    tcp_nodelay on;
+    sendfile on;
+    open_file_cache max=16 inactive=60s;  # the file is opened once, not per request
+    open_file_cache_valid 60s;
+    keepalive_timeout 65s;
+    keepalive_requests 10000;
+{temps}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{
+            root {prefix};
+            default_type application/json;
+            try_files /hot.json =404;
+        }}
+    }}
+}}
+"""
+        )
+        proc = subprocess.Popen([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{HOT}", timeout=2).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("nginx alone did not start") from None
+                    time.sleep(0.05)
+            short = argparse.Namespace(duration=3, connections=args.connections)
+            wrk(f"http://127.0.0.1:{port}{HOT}", short)
+            return wrk(f"http://127.0.0.1:{port}{HOT}", args)
+        finally:
+            proc.send_signal(signal.SIGQUIT)
+            proc.wait(timeout=30)
+
+
+def _memory() -> str | None:
+    return "/dev/shm" if Path("/dev/shm").is_dir() else None
 
 
 WARM_UP_PATHS = 5000
@@ -179,6 +312,8 @@ def main() -> None:
         warm_up, distinct = split(
             mixed_paths(server, WARM_UP_PATHS + args.duration * DISTINCT_PER_SECOND)
         )
+        with urllib.request.urlopen(server.base + HOT, timeout=10) as response:
+            hot_body = response.read()
     finally:
         server.stop()
 
@@ -199,6 +334,7 @@ def main() -> None:
                 results[kind] = measure(setup, args, warm_up, distinct)
             finally:
                 setup.stop()
+        results["server"]["alone"] = nginx_alone(args, hot_body)
         rounds.append((results["server"], results["cluster"]))
     load_after = uptime()
 
@@ -213,9 +349,17 @@ def main() -> None:
     proxied = {row: median_of(1, row) for row in ("hot", "distinct")}
     one["pss"] = statistics.median(s["pss"] for s, _ in rounds)
     proxied["pss"] = statistics.median(c["pss"] for _, c in rounds)
+    alone = sorted((s["alone"] for s, _ in rounds), key=lambda run: run["rps"])[len(rounds) // 2]
+    alone_ratio = statistics.median(s["alone"]["rps"] / s["hot"]["rps"] for s, _ in rounds)
 
-    def row(label: str, r: dict, of: str | None) -> str:
-        shown = f"{ratio(of):.2f}x" if of else "1"
+    def cpu(kind: int, part: str) -> float:
+        return statistics.median(r[kind]["cpu"][part] for r in rounds)
+
+    one_cpu = cpu(0, "app") + cpu(0, "wrk")
+    cluster_cpu = cpu(1, "app") + cpu(1, "nginx") + cpu(1, "wrk")
+
+    def row(label: str, r: dict, of: str | float | None) -> str:
+        shown = f"{ratio(of):.2f}x" if isinstance(of, str) else f"{of:.2f}x" if of else "1"
         return (
             f"| {label} | {r['rps']:,.0f} | {shown} | {r['p50']:.2f} | {r['p99']:.2f} | "
             f"{r['errors']} |"
@@ -234,6 +378,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
         row(f"one server (2 workers): same URL `{HOT}`", one["hot"], None),
         row(f"nginx + {args.replicas} replicas: same URL (cache HIT)", proxied["hot"], "hot"),
+        row("nginx alone: the same answer as a file (no upstream, no cache)", alone, alone_ratio),
         row("one server: distinct list URLs (mixed.lua)", one["distinct"], None),
         row(
             f"nginx + {args.replicas} replicas (1 worker each): distinct URLs (MISS)",
@@ -246,6 +391,12 @@ def main() -> None:
         f"{each_round('hot')}; distinct URLs {each_round('distinct')}.",
         f"Memory (PSS, every process summed, after the load): one server "
         f"{one['pss']:,.0f} MB; nginx + {args.replicas} replicas {proxied['pss']:,.0f} MB.",
+        "",
+        "CPU per distinct request (µs, user + system, medians of the rounds): one server: "
+        f"app {cpu(0, 'app'):.0f}, wrk {cpu(0, 'wrk'):.0f}; nginx + {args.replicas} replicas: "
+        f"replicas {cpu(1, 'app'):.0f}, nginx {cpu(1, 'nginx'):.0f}, wrk {cpu(1, 'wrk'):.0f}. "
+        f"With the cores as the limit, the MISS row can reach at most {one_cpu:,.0f} / "
+        f"{cluster_cpu:,.0f} = **{one_cpu / cluster_cpu:.2f}x**.",
     ]
     print("\n".join(lines), flush=True)
 

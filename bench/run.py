@@ -149,6 +149,7 @@ def wrk(
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": rps,
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50": _ms(lat["50"]),
         "p99": _ms(lat["99"]),
         "errors": (int(errors.group(1)) if errors else 0),
