@@ -66,6 +66,26 @@ def test_engine_filters_equal_the_list_filters(client):
         assert {i["id"] for i in searched["items"]} == {i["id"] for i in plain["items"]}
 
 
+@pytest.mark.parametrize("united", [search.MAX_TERMS_UNITED, 1])
+def test_several_values_of_a_filter_match_as_in_the_list_united_or_as_a_set(
+    client, monkeypatch, united
+):
+    # Up to MAX_TERMS_UNITED values are a union of term queries, more a term set: the
+    # same matches either way (1 sends these two and three values to the term set).
+    monkeypatch.setattr(search, "MAX_TERMS_UNITED", united)
+    for narrow in (
+        "topic=ai,climate-change",
+        "topic=ai&topic=ai&topic=elections",  # a repeated value counts once
+        "provider=techdaily.com,lemonde.fr&category=news",
+        "type=video,article&topic=computer-vision",
+        "topic=ai,no-such-topic",
+    ):
+        plain = client.get(f"/articles?{narrow}&pageSize=100").get_json()
+        searched = client.get(f"/articles?q=robot&{narrow}&pageSize=100").get_json()
+        assert searched["total"] == plain["total"] > 0, narrow
+        assert {i["id"] for i in searched["items"]} == {i["id"] for i in plain["items"]}
+
+
 @pytest.mark.parametrize("sort", ["title", "-title", "quality", "-heat", "publishedDateTime"])
 def test_field_sorted_searches_page_and_walk_like_the_list(client, sort):
     plain = [i["id"] for i in client.get(f"/articles?sort={sort}&pageSize=100").json["items"]]
