@@ -124,7 +124,10 @@ class FacetTable:
 
     def topics_of(self, position: int) -> list[str]:
         """The topic ids of the article at ``position``."""
-        lo, hi = np.searchsorted(self._topic_owner, [position, position + 1]).tolist()
+        # The bounds in the owner array's own type: a list of Python ints would make numpy
+        # convert the whole array to int64 first (about 1 ms at 1,000,000 articles).
+        bounds = np.array([position, position + 1], self._topic_owner.dtype)
+        lo, hi = np.searchsorted(self._topic_owner, bounds).tolist()
         values = self._values["topic"]
         return [values[c][0] for c in self._codes["topic"][lo:hi].tolist()]
 

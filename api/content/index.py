@@ -723,7 +723,7 @@ class SortedView:
             # Start from the shortest posting list and keep what the others also hold.
             ranks = lists[0][0]
             if lo or hi < len(self.order):
-                ranks = ranks[np.searchsorted(ranks, lo) : np.searchsorted(ranks, hi)]
+                ranks = ranks[_find(ranks, lo) : _find(ranks, hi)]
             for other, member, _ in lists[1:]:
                 if member is not None:  # a mask over positions
                     ranks = ranks[member[self.order[ranks]]]
@@ -772,7 +772,7 @@ class SortedView:
         if len(values) != 1:  # a union of values is listed in no view
             return None
         theirs = other.postings[group].get(values[0], _NONE)
-        total = int(np.searchsorted(theirs, last) - np.searchsorted(theirs, first))
+        total = _find(theirs, last) - _find(theirs, first)
         return TestedSelection(self.order, ranks, tested, total)
 
     def _conditions(self, flt: ArticleFilter) -> list[tuple[str, np.ndarray, np.ufunc, float]]:
@@ -808,6 +808,16 @@ def _mask(positions: np.ndarray, n: int) -> np.ndarray:
 
 
 _NONE = np.zeros(0, np.int32)
+
+
+def _find(ranks: np.ndarray, rank: int) -> int:
+    """How many of the sorted ``ranks`` are below ``rank``: ``np.searchsorted`` with the
+    rank in the array's own type. Given a Python int, numpy converts the whole array
+    to int64 first (posting lists are int32): a copy per call, about 0.4 ms for the
+    330,000 ranks of a common topic at 1,000,000 articles."""
+    return int(np.searchsorted(ranks, ranks.dtype.type(rank)))
+
+
 RANGE_SORTS = frozenset({"publishedDateTime", "quality", "heat"})  # numeric, NaN last
 PAGE_SCAN_MAX = 10_000  # a scan's matches past this are all found at once (exports)
 
@@ -898,7 +908,7 @@ class Selection:
     def offset_of(self, rank: int) -> int:
         """How many matches come before place ``rank`` of the sort order."""
         if self._ranks is not None:
-            return int(np.searchsorted(self._ranks, rank))
+            return _find(self._ranks, rank)
         before = min(max(rank - self.lo, 0), self.hi - self.lo)
         return before if self._mask is None else int(np.count_nonzero(self._mask[:before]))
 
@@ -977,8 +987,8 @@ class TestedSelection(Selection):
 
     def offset_of(self, rank: int) -> int:
         if self._ranks is not None:
-            return int(np.searchsorted(self._ranks, rank))
-        before = rank if self._candidates is None else int(np.searchsorted(self._candidates, rank))
+            return _find(self._ranks, rank)
+        before = rank if self._candidates is None else _find(self._candidates, rank)
         return len(self._passing(0, max(before, 0)))
 
     def positions(self, start: int, stop: int) -> np.ndarray:
