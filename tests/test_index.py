@@ -7,8 +7,10 @@ import multiprocessing
 import os
 import pickle
 import threading
+import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from helpers import article_fields, write_corpus, write_seed
@@ -17,7 +19,7 @@ from api.content import build
 from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index, read_folder
 from api.content.cache import BuildCache
-from api.content.index import ArticleFilter, ContentIndex
+from api.content.index import ArticleFilter, ContentIndex, _find
 from api.content.render import body_html
 from api.content.seeds import _front_matter
 from schemas.article import ArticleSchema, ArticleSummarySchema
@@ -342,3 +344,16 @@ def test_a_tested_selection_reads_as_its_candidates_filtered_in_full():
             assert lazy.offset_of(rank) == full.offset_of(rank)
         assert lazy.all_positions().tolist() == full.all_positions().tolist()
         assert lazy.ranks.tolist() == full.ranks.tolist()
+
+
+def test_a_rank_is_found_in_a_posting_list_without_copying_it():
+    # numpy converts the whole int32 array to int64 for a Python int: 8 MB here.
+    ranks = np.arange(0, 2_000_000, 2, dtype=np.int32)
+    tracemalloc.start()
+    try:
+        found = [_find(ranks, r) for r in (-1, 0, 1001, 1002, 1_999_998, 2_000_000)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == [0, 0, 501, 501, 999_999, 1_000_000]
+    assert peak < 100_000
