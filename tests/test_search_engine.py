@@ -196,6 +196,28 @@ def test_facets_of_a_search_count_every_match(client):
     assert body["facets"] == plain["facets"]
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_the_few_facet_values_shown_are_the_lists_ties_by_id(client, size):
+    # Every topic and category is on 20 of the 40 articles: each cut is across a tie.
+    facets = "topic,provider,category,type,year"
+    body = client.get(f"/articles?q=robot&facets={facets}&facetSize={size}").get_json()
+    plain = client.get(f"/articles?facets={facets}&facetSize={size}").get_json()
+    assert body["facets"] == plain["facets"]
+    assert [v["count"] for v in body["facets"]["topic"]] == [20] * min(size, 4)
+
+
+def test_the_engine_cut_decides_the_values_shown_unless_a_tie_crosses_it(make_app, corpus):
+    app = make_app(corpus)
+    with app.app_context():
+        from api.store import current_index
+
+        table = current_index().facets
+        assert table.decided("topic", {"ai": 5, "climate-change": 4, "elections": 3}, 2)
+        assert not table.decided("topic", {"ai": 5, "climate-change": 4, "elections": 4}, 2)
+        assert table.decided("topic", {"ai": 5, "elections": 4}, 2)  # every value came back
+        assert not table.decided("topic", {"ai": 5, "no-such-topic": 1}, 2)  # unknown value
+
+
 def test_select_with_a_search_ranks_only_the_page(make_app, corpus):
     app = make_app(corpus)
     with app.app_context():

@@ -58,6 +58,7 @@ class FacetTable:
         self._codes["topic"] = np.fromiter(map(pair_code.__getitem__, topics), np.int32)
         owners = [i for i, r in enumerate(records) for _ in r.topics]
         self._topic_owner = np.array(owners, np.int32)
+        self._names = {facet: dict(values) for facet, values in self._values.items()}
         self._everything = {facet: self._count(facet, None) for facet in FACETS}
 
     def _value_codes(self, facet: str, pairs: Counter) -> dict[tuple[str, str] | None, int]:
@@ -107,13 +108,27 @@ class FacetTable:
         """How many distinct values ``facet`` has."""
         return len(self._values[facet])
 
+    def decided(self, facet: str, found: dict[str, int], size: int) -> bool:
+        """Whether ``found``, the counts of the ``size`` + 1 most common values of
+        ``facet`` that the engine returned (ties cut in any order), decides the ``size``
+        most common by count, then id: every value came back, or the next value counts
+        fewer than the last one shown (so no value left out ties with one shown), and
+        each is one this index knows."""
+        names = self._names[facet]
+        if any(value not in names for value in found):
+            return False
+        if len(found) <= size:
+            return True
+        counts = sorted(found.values(), reverse=True)
+        return counts[size] < counts[size - 1]
+
     def counts_json_from(
         self, facets: Sequence[str], counts: dict[str, dict[str, int]], size: int
     ) -> bytes:
         """As :meth:`counts_json`, from counts per value id (the search engine's)."""
         out = {}
         for facet in facets:
-            names = dict(self._values[facet])
+            names = self._names[facet]
             found = counts.get(facet, {})
             best = sorted((v for v in found.items() if v[0] in names), key=lambda v: (-v[1], v[0]))
             out[facet] = [

@@ -554,7 +554,12 @@ class ContentIndex:
                     "facets",
                 )
             sizes = {facet: self.facets.size(facet) for facet in facets}
-            counts = self.search.facet_counts(selection.compiled.query, sizes)
+            query = selection.compiled.query
+            counts = self.search.facet_counts(query, sizes, size)
+            # The engine's ``size`` + 1 most common values decide the ``size`` shown
+            # unless a tie crosses the cut (ties go by id): then every value is counted.
+            unsure = {f: sizes[f] for f in facets if not self.facets.decided(f, counts[f], size)}
+            counts.update(self.search.facet_counts(query, unsure))
             return self.facets.counts_json_from(facets, counts, size)
         return self.facets.counts_json(facets, selection.all_positions(), size)
 

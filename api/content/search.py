@@ -463,16 +463,20 @@ class SearchIndex:
     def count(self, query: tantivy.Query) -> int:
         return self.searcher().search(query, 1, count=True).count
 
-    def facet_counts(self, query: tantivy.Query, sizes: dict[str, int]) -> dict[str, dict]:
-        """Per facet, every value's count among the matches of ``query`` (exact: each
-        facet asks for as many buckets as it has values)."""
+    def facet_counts(
+        self, query: tantivy.Query, sizes: dict[str, int], top: int | None = None
+    ) -> dict[str, dict]:
+        """Per facet (``sizes``: how many values each has), the counts among the matches
+        of ``query`` of its ``top`` + 1 most common values (None: of every value). Each
+        count is exact: every segment reports all of its values (``segment_size``); only
+        which values are cut off is the engine's choice, ties in any order."""
         if not sizes:
             return {}
         spec = {
             facet: {
                 "terms": {
                     "field": FACET_FIELDS[facet],
-                    "size": max(size, 1),
+                    "size": max(size if top is None else min(size, top + 1), 1),
                     "segment_size": max(size, 1),
                 }
             }
