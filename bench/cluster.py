@@ -62,6 +62,18 @@ from api.operations.cluster import ClusterSettings, nginx_binary
 HOT = "/articles?pageSize=20"
 
 
+def answers(url: str, proc: subprocess.Popen, deadline: float) -> bool:
+    """Wait until ``url`` answers; False if ``proc`` exits or ``deadline`` passes first."""
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return True
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
 class Setup:
     """A process tree serving on ``port`` (the server, or the cluster's launcher)."""
 
@@ -71,15 +83,9 @@ class Setup:
         self.proc = subprocess.Popen([PY, "-m", module], cwd=ROOT, env={**os.environ, **env})
         deadline = time.monotonic() + 180
         for probe in probe_ports:  # every replica ready, then the front door
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{probe}/readyz", timeout=2).close()
-                    break
-                except OSError:
-                    if self.proc.poll() is not None or time.monotonic() > deadline:
-                        self.stop()
-                        raise SystemExit(f"{module} did not start") from None
-                    time.sleep(0.1)
+            if not answers(f"http://127.0.0.1:{probe}/readyz", self.proc, deadline):
+                self.stop()
+                raise SystemExit(f"{module} did not start")
 
     def get_json(self, path: str):
         import json
@@ -245,15 +251,8 @@ http {{
         )
         proc = subprocess.Popen([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}{HOT}", timeout=2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit("nginx alone did not start") from None
-                    time.sleep(0.05)
+            if not answers(f"http://127.0.0.1:{port}{HOT}", proc, time.monotonic() + 10):
+                raise SystemExit("nginx alone did not start")
             short = argparse.Namespace(duration=3, connections=args.connections)
             wrk(f"http://127.0.0.1:{port}{HOT}", short)
             return wrk(f"http://127.0.0.1:{port}{HOT}", args)
@@ -358,8 +357,8 @@ def main() -> None:
     one_cpu = cpu(0, "app") + cpu(0, "wrk")
     cluster_cpu = cpu(1, "app") + cpu(1, "nginx") + cpu(1, "wrk")
 
-    def row(label: str, r: dict, of: str | float | None) -> str:
-        shown = f"{ratio(of):.2f}x" if isinstance(of, str) else f"{of:.2f}x" if of else "1"
+    def row(label: str, r: dict, vs_one_server: float | None) -> str:
+        shown = "1" if vs_one_server is None else f"{vs_one_server:.2f}x"
         return (
             f"| {label} | {r['rps']:,.0f} | {shown} | {r['p50']:.2f} | {r['p99']:.2f} | "
             f"{r['errors']} |"
@@ -377,13 +376,15 @@ def main() -> None:
         "| row | req/s | vs one server | p50 ms | p99 ms | non-2xx |",
         "|---|---:|---:|---:|---:|---:|",
         row(f"one server (2 workers): same URL `{HOT}`", one["hot"], None),
-        row(f"nginx + {args.replicas} replicas: same URL (cache HIT)", proxied["hot"], "hot"),
+        row(
+            f"nginx + {args.replicas} replicas: same URL (cache HIT)", proxied["hot"], ratio("hot")
+        ),
         row("nginx alone: the same answer as a file (no upstream, no cache)", alone, alone_ratio),
         row("one server: distinct list URLs (mixed.lua)", one["distinct"], None),
         row(
             f"nginx + {args.replicas} replicas (1 worker each): distinct URLs (MISS)",
             proxied["distinct"],
-            "distinct",
+            ratio("distinct"),
         ),
         "",
         f"Medians of {args.rounds} rounds (req/s: the median run; ratio: the median of "
