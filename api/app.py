@@ -22,11 +22,11 @@ from werkzeug.utils import cached_property
 from . import http
 from .cli import seeds_cli
 from .config import Config
-from .content.build import check_folder
+from .content.artifact import ArtifactStore
 from .content.index import ContentIndex
+from .content.records import check_folder
 from .http.response import ApiResponse
-from .operations import builder, logs, publishing
-from .operations.reload import Reloader
+from .operations import logs, publishing
 from .pages.docs import docs_bp
 from .pages.explore import explore_bp
 from .resources import BLUEPRINTS
@@ -115,7 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     Settings come from :class:`api.config.Config`, then ``NEWS_API_*`` environment
     variables, then ``test_config``. A missing content folder stops start-up with
-    :class:`~api.content.build.ContentFolderError`; bad files are skipped and logged.
+    :class:`~api.content.records.ContentFolderError`; bad files are skipped and logged.
     """
     app = NewsApiFlask(__name__)
     app.config.from_object(Config)
@@ -153,8 +153,11 @@ def _start_content(app: Flask) -> None:
     root = Path(app.config["CONTENT_DIR"])
     if app.config["FOLLOW"]:
         check_folder(root)
-        store.follow(builder.artifacts_of(app.config), float(app.config["FOLLOW_INTERVAL"]))
+        store.follow(ArtifactStore.configured(app.config), float(app.config["FOLLOW_INTERVAL"]))
         return
+    # Building here: only now load the build code (a follower never does).
+    from .operations.reload import Reloader
+
     reloader = app.extensions["reloader"] = Reloader(
         store,
         lambda: load_index(app),
@@ -182,6 +185,8 @@ def _start_content(app: Flask) -> None:
 def load_index(app: Flask) -> ContentIndex:
     """Build (or reuse) the artifact of ``CONTENT_DIR`` and map it; log what was skipped;
     record the version in the sync history (and announce it)."""
+    from .operations import builder
+
     index = builder.build(app.config)
     publishing.record_version(app.extensions["sync"], index)
     return index

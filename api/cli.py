@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .content.build import ContentFolderError, build_index
+from .content.records import ContentFolderError
 
 seeds_cli = AppGroup("seeds", help="Check and build content folders, or generate one.")
 
@@ -24,6 +24,8 @@ def check(folder: Path | None) -> None:
     Exits 1 when any file is skipped, 2 when the folder is missing; warnings alone exit 0.
     Reads every file afresh (no build cache) and writes nothing.
     """
+    from .content.build import build_index  # only a command that builds loads the build code
+
     folder = folder or Path(current_app.config["CONTENT_DIR"])
     try:
         index, report = build_index(folder, workers=current_app.config["BUILD_WORKERS"] or None)

@@ -238,3 +238,63 @@ def test_an_index_goes_with_its_last_reference_whatever_it_answered(make_app, co
         assert gone() is None
     finally:
         gc.enable()
+
+
+# What only a builder needs: reading files (YAML, validation, markdown), parallel parsing,
+# watching the folder, sending webhooks; and what only an XML feed needs (feedgen, lxml).
+BUILD_ONLY = (
+    "api.content.build",
+    "api.content.seeds",
+    "api.operations.builder",
+    "api.operations.reload",
+    "api.operations.webhooks",
+    "frontmatter",
+    "markdown_it",
+    "nh3",
+    "watchdog",
+    "multiprocessing",
+    "standardwebhooks",
+)
+FEED_XML_ONLY = ("api.formats.feed_xml", "feedgen", "lxml")
+WORKER = """
+import json, sys
+import wsgi
+client = wsgi.app.test_client()
+statuses = [client.get(url).status_code for url in sys.argv[1:]]
+print(json.dumps({"statuses": statuses, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_a_serving_worker_loads_no_build_code_and_the_feed_writer_on_first_use(tmp_path, corpus):
+    """A worker of the real server (FOLLOW) maps the artifact: it imports none of the
+    code that reads files or builds (less memory per worker, a faster start), and the
+    Atom/RSS writer only once an XML feed is asked for."""
+    cache = tmp_path / "cache"
+    build_index(corpus, cache_dir=cache)
+    env = {
+        **os.environ,
+        "NEWS_API_FOLLOW": "true",
+        "NEWS_API_CONTENT_DIR": str(corpus),
+        "NEWS_API_CACHE_DIR": str(cache),
+        "NEWS_API_LOG_LEVEL": "warning",
+    }
+
+    def worker(*urls: str) -> tuple[list[int], set[str]]:
+        done = subprocess.run(
+            [sys.executable, "-c", WORKER, *urls],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout.splitlines()[-1])
+        return out["statuses"], set(out["modules"])
+
+    statuses, modules = worker("/articles?topic=ai", "/articles/a03", "/topics/ai/feed.json")
+    assert statuses == [200, 200, 200]
+    assert modules.isdisjoint(BUILD_ONLY + FEED_XML_ONLY), modules & {*BUILD_ONLY, *FEED_XML_ONLY}
+    statuses, modules = worker("/topics/ai/feed.atom", "/articles/feed.rss")
+    assert statuses == [200, 200]
+    assert set(FEED_XML_ONLY) <= modules and modules.isdisjoint(BUILD_ONLY)

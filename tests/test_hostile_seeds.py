@@ -17,14 +17,8 @@ from hypothesis import strategies as st
 
 from api.content.build import read_folder
 from api.content.index import ContentIndex
-from api.content.seeds import (
-    MAX_FILE_BYTES,
-    MAX_FRONT_MATTER_CHARS,
-    ArticleRecord,
-    Skipped,
-    parse_article,
-    read_article,
-)
+from api.content.records import ArticleRecord, Skipped
+from api.content.seeds import MAX_FILE_BYTES, MAX_FRONT_MATTER_CHARS, parse_article, read_article
 
 HEAD = "---\ntitle: T\nwebUrl: https://x.example/1\n"
 

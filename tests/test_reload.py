@@ -245,7 +245,7 @@ def test_the_first_build_can_run_in_the_background(make_app, corpus, monkeypatch
 
 
 def test_a_missing_folder_still_stops_a_background_start(make_app, tmp_path):
-    from api.content.build import ContentFolderError
+    from api.content.records import ContentFolderError
 
     with pytest.raises(ContentFolderError):
         make_app(tmp_path / "nowhere", BUILD_IN_BACKGROUND=True)

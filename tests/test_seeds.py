@@ -12,8 +12,9 @@ import yaml
 from helpers import article_fields, write_corpus, write_seed
 
 from api import create_app
-from api.content.build import ContentFolderError, read_folder
-from api.content.seeds import ArticleRecord, Skipped, parse_article, read_article
+from api.content.build import read_folder
+from api.content.records import ArticleRecord, ContentFolderError, Skipped
+from api.content.seeds import parse_article, read_article
 from schemas.seed import front_matter_keys
 
 SHARED_SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_31537b93d5a29298.txt"

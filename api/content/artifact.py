@@ -30,16 +30,16 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cache import index_fingerprint
 from .index import SEARCH_FOLDER, ContentIndex
 from .search import temporary_folder
 
 if TYPE_CHECKING:
-    from .build import FolderContent
+    from .records import FolderContent
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,11 @@ class ArtifactStore:
         """The store of ``content_root`` under ``cache_dir`` (None: a temporary store of
         this process, removed when it exits)."""
         return cls(store_dir(cache_dir, content_root))
+
+    @classmethod
+    def configured(cls, config: Mapping[str, Any]) -> ArtifactStore:
+        """The store of the app's ``CONTENT_DIR`` under its ``CACHE_DIR``."""
+        return cls.for_folder(cache_dir_of(config), Path(config["CONTENT_DIR"]))
 
     # -- reading -------------------------------------------------------------------
 
@@ -239,6 +244,11 @@ def _search_origin(update: tuple[int, int] | None) -> dict:
     if update is None:
         return {"built": True}
     return {"built": False, "added": update[0], "removed": update[1]}
+
+
+def cache_dir_of(config: Mapping[str, Any]) -> Path | None:
+    """The app's ``CACHE_DIR`` (None: a temporary store of this process)."""
+    return Path(config["CACHE_DIR"]) if config["CACHE_DIR"] else None
 
 
 def store_dir(cache_dir: Path | None, content_root: Path) -> Path:

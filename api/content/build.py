@@ -19,7 +19,8 @@ from pathlib import Path
 from .artifact import ArtifactStore
 from .cache import BuildCache, Entries, Key, index_fingerprint
 from .index import ContentIndex
-from .seeds import ArticleRecord, Skipped, read_article, scan_content_files
+from .records import ArticleRecord, FolderContent, Skipped, check_folder
+from .seeds import read_article, scan_content_files
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +29,8 @@ PARALLEL_MIN_FILES = 2_000
 CHUNK_FILES = 500
 
 
-class ContentFolderError(RuntimeError):
-    """The content folder is missing or is not a folder."""
-
-
 class BuildAbandoned(RuntimeError):
     """The build was asked to stop (its ``stop`` event was set) and gave up."""
-
-
-@dataclass(frozen=True)
-class FolderContent:
-    """Everything read from a content folder, in file order."""
-
-    root: Path
-    records: list[ArticleRecord]
-    skipped: list[Skipped]
-    version: str  # changes whenever any file is added, removed or changed
-    files: int
-    parsed: int  # files actually parsed; the rest came from the cache
-    # Each file's (size, mtime_ns) by relative path, as scanned (the sync history orders
-    # the changes of one version by mtime); None when unknown.
-    keys: dict[str, Key] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,14 +105,6 @@ def scan_folder(root: Path) -> dict[str, Key]:
     """Every content file's relative path and (size, mtime_ns)."""
     check_folder(root)
     return scan_content_files(root)
-
-
-def check_folder(root: Path) -> None:
-    """:class:`ContentFolderError` unless ``root`` is a folder."""
-    if not root.exists():
-        raise ContentFolderError(f"content folder {root} does not exist")
-    if not root.is_dir():
-        raise ContentFolderError(f"content folder {root} is not a folder")
 
 
 def read_folder(

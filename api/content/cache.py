@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from .seeds import ArticleRecord, Skipped
+from .records import ArticleRecord, Key, Skipped
 
 log = logging.getLogger(__name__)
 
 # Bump to drop every existing cache (the code fingerprint covers source changes).
 FORMAT = 1
-Key = tuple[int, int]  # (size, mtime_ns)
 Entries = dict[str, tuple[Key, ArticleRecord | Skipped]]
 
 

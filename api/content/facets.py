@@ -19,7 +19,7 @@ import orjson
 
 from schemas.query import FACETS
 
-from .seeds import ArticleRecord
+from .records import ArticleRecord
 
 
 def years_of(published_ts: np.ndarray) -> list[str | None]:

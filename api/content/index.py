@@ -50,6 +50,7 @@ from schemas.search_syntax import SearchQuery
 
 from . import order_keys
 from .facets import FacetTable
+from .records import ArticleRecord, SeedWarning, Skipped
 from .search import (
     MAX_FACET_WORK,
     MAX_RANKED_WINDOW,
@@ -65,11 +66,10 @@ from .search import (
     rank_field,
     temporary_folder,
 )
-from .seeds import ArticleRecord, SeedWarning, Skipped
 from .suggest import Suggester
 
 if TYPE_CHECKING:
-    from .build import FolderContent
+    from .records import FolderContent
 
 _RELATED_OPEN = b',"related":['
 _RELATED_CLOSE = b"]}"

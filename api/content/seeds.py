@@ -12,9 +12,7 @@ import codecs
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import frontmatter
 import marshmallow as ma
@@ -24,6 +22,7 @@ import yaml
 from schemas.article import ArticleSchema, ArticleSummarySchema
 from schemas.seed import URL_SAFE_ID, SeedSchema, slugify, unknown_keys
 
+from .records import ArticleRecord, Skipped
 from .render import body_html
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
@@ -48,58 +47,6 @@ _ARTICLE_SCHEMA = ArticleSchema()
 SUMMARY_FIELDS = tuple(ArticleSummarySchema().dump_fields)
 DETAIL_FIELDS = tuple(f for f in _ARTICLE_SCHEMA.dump_fields if f not in SUMMARY_FIELDS)
 assert DETAIL_FIELDS[-1] == "related", "related must stay the last field of ArticleSchema"
-
-
-class ArticleRecord(NamedTuple):
-    """One article, read and serialized; what the index is built from.
-
-    ``summary`` is the JSON of :class:`ArticleSummarySchema` without its closing brace;
-    ``details`` continues it with the other fields of :class:`ArticleSchema` up to
-    ``related`` (starting with a comma). ``related`` holds each related item's
-    ``webUrl`` and JSON, whose ``id`` is null until the index links it to an article.
-    A plain tuple: it pickles fast into the build cache and across processes.
-    """
-
-    path: str  # relative to the content folder, for reports
-    id: str
-    web_url: str
-    summary: bytes
-    details: bytes
-    related: tuple[tuple[str, bytes], ...]
-    published_ts: float | None
-    quality: float | None
-    heat: float | None
-    title: str
-    excerpt: str
-    body: str  # markdown, for full-text search
-    category: str | None
-    type: str | None
-    published: bool | None
-    provider: tuple[str, str] | None  # (id, name)
-    topics: tuple[tuple[str, str], ...]  # ((id, name), ...)
-    warnings: tuple[str, ...] = ()  # e.g. unknown keys; the file is indexed all the same
-
-
-@dataclass(frozen=True, slots=True)
-class SeedWarning:
-    """Something a file holds that is not read (an unknown key); the file is indexed."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A file that was not indexed, and why."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 def scan_content_files(root: Path) -> dict[str, tuple[int, int]]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..content.artifact import ArtifactStore
+from ..content.artifact import ArtifactStore, cache_dir_of
 from ..content.build import build_index
 from ..content.cache import BuildCache
 from ..content.index import ContentIndex
@@ -26,15 +26,6 @@ from . import publishing
 from .reload import Reloader
 
 log = logging.getLogger("api")
-
-
-def cache_dir_of(config: Mapping[str, Any]) -> Path | None:
-    return Path(config["CACHE_DIR"]) if config["CACHE_DIR"] else None
-
-
-def artifacts_of(config: Mapping[str, Any]) -> ArtifactStore:
-    """The store of the configured content folder."""
-    return ArtifactStore.for_folder(cache_dir_of(config), Path(config["CONTENT_DIR"]))
 
 
 def build(
@@ -133,7 +124,7 @@ def start_builder(config: Mapping[str, Any]) -> Reloader:
     """Build the configured folder in the background now, then again whenever it
     changes (unless ``RELOAD`` is off); each version becomes current when built, and is
     recorded in the sync history (and announced to webhooks) first."""
-    artifacts = artifacts_of(config)
+    artifacts = ArtifactStore.configured(config)
     sync = publishing.sync_setup(config)
 
     def build_and_publish() -> ContentIndex:

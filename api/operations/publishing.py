@@ -13,12 +13,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..content import history
 from ..content.artifact import store_dir
 from ..content.index import ContentIndex
-from .webhooks import Notifier, version_event
+
+if TYPE_CHECKING:  # only the process that builds sends webhooks, and imports them
+    from .webhooks import Notifier
 
 log = logging.getLogger("api")
 
@@ -51,6 +53,8 @@ def sync_setup(config: Mapping[str, Any], *, notify: bool = True) -> SyncSetup:
         if not config["WEBHOOK_SECRET"]:
             raise ValueError("NEWS_API_WEBHOOKS needs NEWS_API_WEBHOOK_SECRET (whsec_...)")
         if notify:
+            from .webhooks import Notifier
+
             notifier = Notifier(
                 urls,
                 config["WEBHOOK_SECRET"],
@@ -81,6 +85,7 @@ def record_version(sync: SyncSetup, index: ContentIndex) -> history.Recorded | N
     changed = recorded.created or recorded.updated or recorded.deleted
     if sync.notifier is not None and changed:
         from ..resources.sync_tokens import SyncToken, encode
+        from .webhooks import version_event
 
         token = encode(SyncToken(recorded.store_id, recorded.previous_seq))
         sync.notifier.send(version_event(recorded, f"{sync.public_url}/sync?token={token}"))

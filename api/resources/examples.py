@@ -24,10 +24,9 @@ from urllib.parse import urlencode
 import orjson
 from flask import Flask, g
 
-from ..content.build import FolderContent
 from ..content.index import ContentIndex
+from ..content.records import ArticleRecord, FolderContent
 from ..content.search import temporary_folder
-from ..content.seeds import ArticleRecord, parse_article
 from ..smorest import Api
 
 # A host validators accept and that is nobody's server (RFC 2606).
@@ -104,6 +103,8 @@ def example_index() -> ContentIndex:
     """The index of :data:`EXAMPLE_SEEDS`, with a fixed version and build time (the
     spec must not change from one start to the next). Its search database has a folder
     of its own, out of reach of the pruning of the content's databases."""
+    from ..content.seeds import parse_article  # the reading code: loaded for the spec only
+
     records = [parse_article(text, name) for name, text in EXAMPLE_SEEDS.items()]
     assert all(isinstance(r, ArticleRecord) for r in records), records
     content = FolderContent(
