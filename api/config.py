@@ -51,6 +51,7 @@ class Config:
     # Rendered responses each worker keeps (0: none), and the largest body it keeps.
     RESPONSE_CACHE_SIZE = 256
     RESPONSE_CACHE_MAX_BYTES = 256 * 1024
+    RESPONSE_CACHE_BYTES = 4 * 1024 * 1024  # of bodies kept, per worker (api.http.recent)
     # Origins allowed to read responses from a browser: "*" or a list of origins.
     CORS_ORIGINS = "*"
     # Compression (flask-compress): algorithms in order of preference, and the smallest

@@ -10,6 +10,7 @@ import pytest
 from helpers import article_fields, write_seed
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.http.recent import Recent
 from api.http.replay import Replay
 
 URL = "/articles?topic=ai&pageSize=3"
@@ -144,6 +145,36 @@ def test_the_least_recently_used_answer_goes_first(make_app, corpus):
         client.get(url)
     kept = [key[4] for key in app.wsgi_app.entries]
     assert kept == ["/articles/a01", "/articles/a03"]
+
+
+def test_what_a_worker_keeps_is_bounded_in_bytes_too(make_app, corpus):
+    """Both caches of answers (the replay's, and the rendered responses behind it) hold at
+    most RESPONSE_CACHE_BYTES of bodies, whatever the traffic; the newest are kept."""
+    one = len(make_app(corpus).test_client().get("/articles?page=1&pageSize=5").get_data())
+    app = make_app(corpus, RESPONSE_CACHE_BYTES=int(one * 2.5))
+    client = app.test_client()
+    urls = [f"/articles?page={page}&pageSize=5" for page in range(1, 7)]
+    for url in urls:
+        assert client.get(url).status_code == 200
+    for kept in (app.wsgi_app.entries, app.extensions["responses"]):
+        assert 0 < kept.size <= int(one * 2.5)
+        assert kept.size == sum(kept.size_of(entry) for entry in kept.values())
+    assert [key[5] for key in app.wsgi_app.entries] == ["page=5&pageSize=5", "page=6&pageSize=5"]
+    again = client.get(urls[-1])  # still replayed
+    assert again.get_data() == client.get(urls[-1]).get_data()
+
+
+def test_keeping_an_answer_again_counts_its_bytes_once():
+    kept = Recent(limit=10, max_bytes=100, size_of=len)
+    kept.keep("a", b"x" * 40)
+    kept.keep("a", b"y" * 30)
+    kept.keep("b", b"z" * 60)
+    assert kept.size == 90 and list(kept) == ["a", "b"]
+    kept.keep("c", b"w" * 20)  # no room: the least recently used ("a") goes
+    assert list(kept) == ["b", "c"] and kept.size == 80
+    assert kept.take("b") == b"z" * 60 and list(kept) == ["c", "b"]
+    kept.keep("big", b"v" * 101)  # larger than the whole budget: not kept
+    assert "big" not in kept and kept.size == 80
 
 
 def test_behind_a_proxy_the_replay_logs_the_client(make_app, corpus, tmp_path):

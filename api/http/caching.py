@@ -25,6 +25,7 @@ from pathlib import Path
 from flask import Flask, Request, current_app, g, request
 
 from ..store import current_index
+from .recent import Recent
 from .replay import STORABLE
 from .response import ApiResponse
 
@@ -41,7 +42,11 @@ def init_app(app: Flask) -> None:
     # Keyed by the code's digest: a new release never reuses old ETags. Each request
     # hashes with a copy (cheaper than keying a new hash).
     app.extensions["etag_hash"] = hashlib.blake2b(digest_size=12, key=_code_digest())
-    app.extensions["responses"] = {}
+    app.extensions["responses"] = Recent(
+        int(app.config["RESPONSE_CACHE_SIZE"]),
+        int(app.config["RESPONSE_CACHE_BYTES"]),
+        _body_size,
+    )
     app.before_request(answer_early)
     app.after_request(add_cache_headers)
 
@@ -132,9 +137,8 @@ def answer_early() -> ApiResponse | None:
                 response.headers["ETag"] = f'"{tag}"'
                 return response
     responses = current_app.extensions["responses"]
-    hit = responses.pop(validators.cache_key, None)
+    hit = responses.take(validators.cache_key)
     if hit is not None:
-        responses[validators.cache_key] = hit  # now the most recently used
         g.cached = True
         return ApiResponse(hit[0], headers=hit[1])
     return None
@@ -176,19 +180,18 @@ def add_cache_headers(response: ApiResponse) -> ApiResponse:
 
 
 def _remember(app: Flask, key: tuple, response: ApiResponse) -> None:
-    limit = app.config["RESPONSE_CACHE_SIZE"]
-    if limit <= 0 or response.direct_passthrough or response.is_streamed:
+    responses = app.extensions["responses"]
+    if responses.limit <= 0 or response.direct_passthrough or response.is_streamed:
         return  # a stream (an export) is never read into memory
     body = response.get_data()
     if len(body) > app.config["RESPONSE_CACHE_MAX_BYTES"]:
         return
-    responses = app.extensions["responses"]
-    while len(responses) >= limit:
-        responses.pop(next(iter(responses)), None)  # the least recently used
-    responses[key] = (
-        body,
-        [(name, value) for name, value in response.headers if name.lower() in _CACHED_LOWER],
-    )
+    headers = [(name, value) for name, value in response.headers if name.lower() in _CACHED_LOWER]
+    responses.keep(key, (body, headers))
+
+
+def _body_size(entry: tuple) -> int:
+    return len(entry[0])
 
 
 # How the spec documents all this: every GET takes these headers and may answer 304.

@@ -24,8 +24,9 @@ A hook added to the app later runs only for requests that reach Flask: one that 
 run for every request (a count, a per-request header) belongs here too, or in the
 conditions of :func:`init_app` that turn replays off.
 
-Each worker keeps the last ``RESPONSE_CACHE_SIZE`` answers (least recently used go
-first); ``0`` turns this off. With rate limits on (``RATE_LIMIT``) nothing is replayed:
+Each worker keeps the last ``RESPONSE_CACHE_SIZE`` answers, and at most
+``RESPONSE_CACHE_BYTES`` of their bodies (least recently used go first: :mod:`.recent`);
+``0`` turns this off. With rate limits on (``RATE_LIMIT``) nothing is replayed:
 every request has to be counted and carry its own limit headers. Why a replay in
 front of Flask: docs/decisions/0021-replaying-repeated-answers.md.
 """
@@ -40,6 +41,7 @@ from flask import Flask
 from ..operations.logs import AccessLog
 from ..operations.metrics import RequestMetrics
 from .access import REQUEST_ID_HEADER, ROUTE_KEY, request_id_of, write_access_line
+from .recent import Recent
 
 STORABLE = "news_api.replay"  # in the WSGI environ: set by .caching when an answer may be kept
 METHODS = frozenset({"GET", "HEAD"})
@@ -72,10 +74,14 @@ class Replay:
         self.store = app.extensions["content"]
         self.limit = int(app.config["RESPONSE_CACHE_SIZE"])
         self.max_bytes = int(app.config["RESPONSE_CACHE_MAX_BYTES"])
+        self.total_bytes = int(app.config["RESPONSE_CACHE_BYTES"])
         self.metrics = metrics
         self.access_log = access_log
         self.version: str | None = None
-        self.entries: dict[tuple, tuple] = {}
+        self.entries = self._empty()
+
+    def _empty(self) -> Recent:
+        return Recent(self.limit, self.total_bytes, _body_size)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -86,7 +92,7 @@ class Replay:
         version = index.version
         entries = self.entries
         if version != self.version:  # a new index: nothing kept can be sent again
-            entries = self.entries = {}
+            entries = self.entries = self._empty()
             self.version = version
         key = (
             version,
@@ -101,10 +107,9 @@ class Replay:
                 if item[0][:5] == "HTTP_" and item[0] not in IGNORED_HEADERS
             ],
         )
-        entry = entries.pop(key, None)
+        entry = entries.take(key)
         if entry is None:
             return self._answer_and_keep(environ, start_response, key)
-        entries[key] = entry  # now the most recently used
         status_line, headers, body, status, route, path, size = entry
         request_id = request_id_of(environ)
         start_response(status_line, [*headers, (REQUEST_ID_HEADER, request_id)])
@@ -139,14 +144,12 @@ class Replay:
         served = next((v for n, v in headers if n.lower() == _VERSION_HEADER), None)
         if status in (200, 304) and served == key[0] and len(body) <= self.max_bytes:
             route, path, size = environ[ROUTE_KEY]
-            entries = self.entries
-            while len(entries) >= self.limit:
-                try:
-                    entries.pop(next(iter(entries)))  # the least recently used
-                except (KeyError, RuntimeError, StopIteration):  # another thread's doing
-                    break
-            entries[key] = (status_line, kept, body, status, route, path, size)
+            self.entries.keep(key, (status_line, kept, body, status, route, path, size))
         return [body]
+
+
+def _body_size(entry: tuple) -> int:
+    return len(entry[2])
 
 
 def init_app(app: Flask, metrics: RequestMetrics, access_log: AccessLog) -> None:

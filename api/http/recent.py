@@ -1,0 +1,44 @@
+"""The answers a worker keeps to send again (:mod:`.replay`, :mod:`.caching`): the most
+recently used ones, bounded both in number and in the bytes of their bodies, so what a
+worker holds stays small whatever its traffic (``RESPONSE_CACHE_SIZE`` answers,
+``RESPONSE_CACHE_BYTES`` of bodies; the least recently used go first)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+
+class Recent(dict):
+    """A dict, oldest use first, that :meth:`keep` keeps within its bounds."""
+
+    def __init__(self, limit: int, max_bytes: int, size_of: Callable[[Any], int]) -> None:
+        super().__init__()
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.size_of = size_of  # the bytes an entry holds (its body)
+        self.size = 0
+
+    def take(self, key: Hashable) -> Any:
+        """The entry of ``key`` (None if none), now the most recently used."""
+        entry = self.pop(key, None)
+        if entry is not None:
+            self[key] = entry
+        return entry
+
+    def keep(self, key: Hashable, entry: Any) -> None:
+        """Keep ``entry``, dropping the least recently used ones it has no room for."""
+        size = self.size_of(entry)
+        if size > self.max_bytes or self.limit <= 0:
+            return
+        old = self.pop(key, None)
+        if old is not None:
+            self.size -= self.size_of(old)
+        while self and (len(self) >= self.limit or self.size + size > self.max_bytes):
+            try:
+                dropped = self.pop(next(iter(self)))
+            except (KeyError, RuntimeError, StopIteration):  # another thread's doing
+                break
+            self.size -= self.size_of(dropped)
+        self[key] = entry
+        self.size += size
