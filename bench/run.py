@@ -246,12 +246,21 @@ def paths_file(name: str, paths) -> Path:
     return file
 
 
+# Each distinct row cycles through its file: a URL comes back only after every other one
+# has been asked, by then evicted from every worker's cache of answers (RESPONSE_CACHE_SIZE,
+# 256 a worker) as long as a file holds several times that many URLs per worker.
+MIN_DISTINCT = 2_000
+
+
 def search_paths(server: Server, topics: list[str], article: str) -> dict[str, Path]:
     """Distinct searches (words from real titles), with a phrase, with facets; suggestion
-    prefixes; similar articles of distinct ids."""
+    prefixes; similar articles of distinct ids. At least ``MIN_DISTINCT`` URLs a row, so
+    that no cache carries one."""
     rng = random.Random(11)
     titles = [
-        item["title"] for item in server.get_json("/articles?pageSize=100&fields=title")["items"]
+        item["title"]
+        for page in range(1, 11)
+        for item in server.get_json(f"/articles?pageSize=100&page={page}&fields=title")["items"]
     ]
     words = sorted({w.lower() for title in titles for w in re.findall(r"[A-Za-z]{4,}", title)})
     searches = {f"/articles?q={w}&topic={rng.choice(topics)}" for w in words for _ in range(4)}
@@ -260,7 +269,13 @@ def search_paths(server: Server, topics: list[str], article: str) -> dict[str, P
         found = re.findall(r"[A-Za-z]{4,}", title)
         for a, b in itertools.pairwise(found):
             phrases.add(f"/articles?q={rng.choice(words)}+%22{a.lower()}+{b.lower()}%22")
-    facets = {f"/articles?q={w}&facets=topic,provider,category,type,year" for w in words}
+    # The same words, each with a few page sizes of facet values (5 to 8): distinct URLs,
+    # the same work.
+    facets = {
+        f"/articles?q={w}&facets=topic,provider,category,type,year&facetSize={size}"
+        for w in words
+        for size in (5, 6, 7, 8)
+    }
     prefixes = {f"/suggest?q={w[:n]}" for w in words for n in (2, 3, 4, 5, 6)}
     ids = {
         item["id"]
@@ -270,6 +285,15 @@ def search_paths(server: Server, topics: list[str], article: str) -> dict[str, P
         ]
     }
     similar = {f"/articles/{i}/similar" for i in ids}
+    for name, urls in (
+        ("searches", searches),
+        ("phrases", phrases),
+        ("facets", facets),
+        ("prefixes", prefixes),
+        ("similar", similar),
+    ):
+        if len(urls) < MIN_DISTINCT:
+            raise SystemExit(f"only {len(urls)} distinct {name} URLs (< {MIN_DISTINCT})")
     return {
         "search, one word + topic": paths_file("search", searches),
         "search, two words with a phrase": paths_file("phrase", phrases),
