@@ -175,6 +175,10 @@ def test_keeping_an_answer_again_counts_its_bytes_once():
     assert kept.take("b") == b"z" * 60 and list(kept) == ["c", "b"]
     kept.keep("big", b"v" * 101)  # larger than the whole budget: not kept
     assert "big" not in kept and kept.size == 80
+    capped = Recent(limit=10, max_bytes=100, size_of=len, max_entry_bytes=50)
+    capped.keep("large", b"l" * 51)  # over RESPONSE_CACHE_MAX_BYTES: not kept
+    capped.keep("small", b"s" * 50)
+    assert list(capped) == ["small"] and capped.size == 50
 
 
 def test_behind_a_proxy_the_replay_logs_the_client(make_app, corpus, tmp_path):

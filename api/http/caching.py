@@ -42,11 +42,7 @@ def init_app(app: Flask) -> None:
     # Keyed by the code's digest: a new release never reuses old ETags. Each request
     # hashes with a copy (cheaper than keying a new hash).
     app.extensions["etag_hash"] = hashlib.blake2b(digest_size=12, key=_code_digest())
-    app.extensions["responses"] = Recent(
-        int(app.config["RESPONSE_CACHE_SIZE"]),
-        int(app.config["RESPONSE_CACHE_BYTES"]),
-        _body_size,
-    )
+    app.extensions["responses"] = Recent.configured(app.config, _body_size)
     app.before_request(answer_early)
     app.after_request(add_cache_headers)
 
@@ -184,8 +180,6 @@ def _remember(app: Flask, key: tuple, response: ApiResponse) -> None:
     if responses.limit <= 0 or response.direct_passthrough or response.is_streamed:
         return  # a stream (an export) is never read into memory
     body = response.get_data()
-    if len(body) > app.config["RESPONSE_CACHE_MAX_BYTES"]:
-        return
     headers = [(name, value) for name, value in response.headers if name.lower() in _CACHED_LOWER]
     responses.keep(key, (body, headers))
 

@@ -5,19 +5,40 @@ worker holds stays small whatever its traffic (``RESPONSE_CACHE_SIZE`` answers,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 
 class Recent(dict):
     """A dict, oldest use first, that :meth:`keep` keeps within its bounds."""
 
-    def __init__(self, limit: int, max_bytes: int, size_of: Callable[[Any], int]) -> None:
+    def __init__(
+        self,
+        limit: int,
+        max_bytes: int,
+        size_of: Callable[[Any], int],
+        max_entry_bytes: int | None = None,
+    ) -> None:
         super().__init__()
         self.limit = limit
-        self.max_bytes = max_bytes
+        self.max_bytes = max_bytes  # of all the bodies kept
         self.size_of = size_of  # the bytes an entry holds (its body)
+        # A larger entry is not kept (nor is one larger than the whole budget).
+        self.max_entry_bytes = (
+            max_bytes if max_entry_bytes is None else min(max_entry_bytes, max_bytes)
+        )
         self.size = 0
+
+    @classmethod
+    def configured(cls, config: Mapping[str, Any], size_of: Callable[[Any], int]) -> Recent:
+        """As the app's settings say: ``RESPONSE_CACHE_SIZE`` entries,
+        ``RESPONSE_CACHE_BYTES`` of bodies in all, none over ``RESPONSE_CACHE_MAX_BYTES``."""
+        return cls(
+            int(config["RESPONSE_CACHE_SIZE"]),
+            int(config["RESPONSE_CACHE_BYTES"]),
+            size_of,
+            int(config["RESPONSE_CACHE_MAX_BYTES"]),
+        )
 
     def take(self, key: Hashable) -> Any:
         """The entry of ``key`` (None if none), now the most recently used."""
@@ -29,7 +50,7 @@ class Recent(dict):
     def keep(self, key: Hashable, entry: Any) -> None:
         """Keep ``entry``, dropping the least recently used ones it has no room for."""
         size = self.size_of(entry)
-        if size > self.max_bytes or self.limit <= 0:
+        if size > self.max_entry_bytes or self.limit <= 0:
             return
         old = self.pop(key, None)
         if old is not None:

@@ -72,16 +72,14 @@ class Replay:
     ) -> None:
         self.wsgi_app = wsgi_app
         self.store = app.extensions["content"]
-        self.limit = int(app.config["RESPONSE_CACHE_SIZE"])
-        self.max_bytes = int(app.config["RESPONSE_CACHE_MAX_BYTES"])
-        self.total_bytes = int(app.config["RESPONSE_CACHE_BYTES"])
+        self.config = app.config
         self.metrics = metrics
         self.access_log = access_log
         self.version: str | None = None
         self.entries = self._empty()
 
     def _empty(self) -> Recent:
-        return Recent(self.limit, self.total_bytes, _body_size)
+        return Recent.configured(self.config, _body_size)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -142,7 +140,7 @@ class Replay:
         status = int(status_line[:3])
         kept = [(name, value) for name, value in headers if name.lower() != _REQUEST_ID_LOWER]
         served = next((v for n, v in headers if n.lower() == _VERSION_HEADER), None)
-        if status in (200, 304) and served == key[0] and len(body) <= self.max_bytes:
+        if status in (200, 304) and served == key[0]:
             route, path, size = environ[ROUTE_KEY]
             self.entries.keep(key, (status_line, kept, body, status, route, path, size))
         return [body]
