@@ -139,7 +139,8 @@ def test_an_update_answers_as_a_fresh_build(base_corpus, tmp_path, monkeypatch):
         _change(folder, round_)
         updated, _ = build_index(folder, cache_dir=cache)
         origin = _manifest(store, updated.version)["search"]
-        assert origin["built"] is False and origin["added"] >= 10 and origin["removed"] >= 11
+        # (Articles whose related items link anew keep their search documents.)
+        assert origin["built"] is False and origin["added"] >= 9 and origin["removed"] >= 11
         fresh, _ = build_index(folder, cache_dir=tmp_path / f"fresh-{round_}")
         assert _manifest(
             ArtifactStore.for_folder(tmp_path / f"fresh-{round_}", folder), fresh.version

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the files of an artifact change shape: readers refuse other formats.
-FORMAT = 2  # 2: order keys (search updates in place)
+FORMAT = 3  # 2: order keys (search updates in place); 3: columns (patched versions)
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 STATUS = "status.json"
@@ -160,6 +160,8 @@ class ArtifactStore:
                 "code": index_fingerprint(),
                 # The search index: built anew, or the previous version's updated.
                 "search": _search_origin(built.search_update),
+                # The previous version patched (its blob file extended), or assembled.
+                "patched": built.patched,
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
             del built

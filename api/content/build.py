@@ -19,7 +19,7 @@ from pathlib import Path
 from .artifact import ArtifactStore
 from .cache import BuildCache, Entries, Key, index_fingerprint
 from .index import ContentIndex
-from .records import ArticleRecord, FolderContent, Skipped, check_folder
+from .records import ArticleRecord, Changes, FolderContent, Skipped, check_folder
 from .seeds import read_article, scan_content_files
 
 log = logging.getLogger(__name__)
@@ -129,13 +129,15 @@ def read_folder(
             to_read.append(rel)
 
     hits = len(entries)
+    version = _version(keys)
     try:
         for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1, stop):
             entries[rel] = (keys[rel], result)
     finally:  # also what a stopped build read: the next build reads only the rest
         if cache is not None and (len(entries) > hits or len(cached) != len(entries)):
-            cache.remember(entries)  # written by build_index once the artifact is, or
-            # by a stopping server (builder.shut_down)
+            cache.remember(entries, version if len(entries) == len(keys) else None)
+            # written by build_index once the artifact is, or by a stopping server
+            # (builder.shut_down)
 
     records, skipped = [], []
     for rel in keys:
@@ -145,11 +147,44 @@ def read_folder(
         root=root,
         records=records,
         skipped=skipped,
-        version=_version(keys),
+        version=version,
         files=len(keys),
         parsed=len(to_read),
         keys=keys,
+        changes=_changes(cache, cached, entries, to_read) if cache is not None else None,
     )
+
+
+def _changes(
+    cache: BuildCache, cached: Entries, entries: Entries, read: list[str]
+) -> Changes | None:
+    """What changed between the files ``cached`` and those read now (``entries``, of
+    which ``read`` were parsed), when the version of ``cached`` is known: the index of
+    that version can then be patched (:class:`~.records.Changes`)."""
+    if not cached or len(read) > len(entries) // 5:
+        return None
+    base = cache.version_of(cached)
+    if base is None and not cache.in_memory(cached):  # read from the file: every file
+        base = _version({rel: entry[0] for rel, entry in cached.items()})
+    if base is None:
+        return None
+    added, removed, removed_paths = [], [], []
+    for rel in read:
+        old = cached.get(rel)
+        if old is not None and isinstance(old[1], ArticleRecord):
+            removed.append(old[1].id)
+        new = entries[rel][1]
+        if isinstance(new, ArticleRecord):
+            added.append(new)
+        elif old is not None and isinstance(old[1], ArticleRecord):
+            removed_paths.append(rel)
+    new_files = sum(rel not in cached for rel in read)
+    if len(cached) > len(entries) - new_files:  # some cached files are gone: which
+        for rel in cached.keys() - entries.keys():
+            if isinstance(cached[rel][1], ArticleRecord):
+                removed.append(cached[rel][1].id)
+                removed_paths.append(rel)
+    return Changes(base, added, removed, removed_paths)
 
 
 def folder_version(root: Path) -> str:

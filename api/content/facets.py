@@ -11,7 +11,6 @@ this table names them.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,60 +18,46 @@ import orjson
 
 from schemas.query import FACETS
 
-from .records import ArticleRecord
+from .columns import Field, owners
 
 
-def years_of(published_ts: np.ndarray) -> list[str | None]:
-    """Each timestamp's year in UTC, as text (None for NaN): vectorised."""
+def years(published_ts: np.ndarray) -> Field:
+    """Each article's year in UTC as a field (none where the date is NaN): vectorised."""
     known = ~np.isnan(published_ts)
     seconds = np.where(known, published_ts, 0).astype("datetime64[s]")
-    years = seconds.astype("datetime64[Y]").astype(np.int64) + 1970
-    return [str(y) if k else None for y, k in zip(years.tolist(), known.tolist(), strict=True)]
+    year = seconds.astype("datetime64[Y]").astype(np.int64) + 1970
+    distinct = np.unique(year[known])
+    pairs = [(str(y), str(y)) for y in distinct.tolist()]
+    ptr = np.zeros(len(year) + 1, np.int64)
+    np.cumsum(known, out=ptr[1:])
+    return Field(ptr, np.searchsorted(distinct, year[known]).astype(np.int32), pairs)
+
+
+# Each facet and the field of the index it counts.
+FIELDS = {"topic": "topics", "provider": "providers", "category": "categories", "type": "types"}
 
 
 class FacetTable:
     """Each article's facet values as integer codes, and each code's id and name."""
 
-    def __init__(self, records: Sequence[ArticleRecord], published_ts: np.ndarray) -> None:
-        n = len(records)
-        self._n = n
-        self._values: dict[str, list[tuple[str, str]]] = {}
-        self._codes: dict[str, np.ndarray] = {}
-
-        def single(facet: str, found: list[tuple[str, str] | None]) -> None:
-            """One value (id, name) or None per article."""
-            pair_code = self._value_codes(facet, Counter(found))
-            pair_code[None] = -1
-            self._codes[facet] = np.fromiter(map(pair_code.__getitem__, found), np.int32, n)
-
-        single("provider", [r.provider for r in records])
-        single(
-            "category", [(r.category.lower(), r.category) if r.category else None for r in records]
-        )
-        single("type", [(r.type.lower(), r.type) if r.type else None for r in records])
-        single("year", [(y, y) if y else None for y in years_of(published_ts)])
-
+    def __init__(self, fields: dict[str, Field], published_ts: np.ndarray) -> None:
+        """From the index's fields (:mod:`.columns`, by the names of ``FIELDS``) and
+        each article's date (for the year)."""
+        by_facet = {facet: fields[name] for facet, name in FIELDS.items()}
+        by_facet["year"] = years(published_ts)
+        self._n = len(published_ts)
+        self._values: dict[str, list[tuple[str, str]]] = {
+            facet: list(zip(field.values, field.names, strict=True))
+            for facet, field in by_facet.items()
+        }
+        self._codes: dict[str, np.ndarray] = {
+            facet: field.per_article() for facet, field in by_facet.items() if facet != "topic"
+        }
         # Topics: one (position, code) pair per article topic.
-        topics = [t for r in records for t in r.topics]
-        pair_code = self._value_codes("topic", Counter(topics))
-        self._codes["topic"] = np.fromiter(map(pair_code.__getitem__, topics), np.int32)
-        owners = [i for i, r in enumerate(records) for _ in r.topics]
-        self._topic_owner = np.array(owners, np.int32)
+        self._codes["topic"] = by_facet["topic"].value_codes
+        self._topic_owner = owners(by_facet["topic"].ptr)
         self._names = {facet: dict(values) for facet, values in self._values.items()}
         self._everything = {facet: self._count(facet, None) for facet in FACETS}
-
-    def _value_codes(self, facet: str, pairs: Counter) -> dict[tuple[str, str] | None, int]:
-        """Record ``facet``'s values, in id order, each with its most common name (the
-        first seen among equals), from how often each (id, name) pair occurs; return each
-        pair's code (its id's place in that order)."""
-        pairs.pop(None, None)
-        names: dict[str, Counter] = defaultdict(Counter)
-        for (value_id, name), count in pairs.items():  # in order of first appearance
-            names[value_id][name] = count
-        ids = sorted(names)
-        code = {v: i for i, v in enumerate(ids)}
-        self._values[facet] = [(v, names[v].most_common(1)[0][0]) for v in ids]
-        return {pair: code[pair[0]] for pair in pairs}
 
     def _count(self, facet: str, positions: np.ndarray | None) -> np.ndarray:
         size = len(self._values[facet])

@@ -33,8 +33,8 @@ import mmap
 import os
 import pickle
 import weakref
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.decoder import scanstring
 from pathlib import Path
@@ -49,8 +49,9 @@ from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS, RELEVANCE
 from schemas.search_syntax import SearchQuery
 
 from . import order_keys
+from .columns import Field, Pair, csr_of, gather, owners
 from .facets import FacetTable
-from .records import ArticleRecord, SeedWarning, Skipped
+from .records import ArticleRecord, Changes, SeedWarning, Skipped
 from .search import (
     MAX_FACET_WORK,
     MAX_RANKED_WINDOW,
@@ -80,6 +81,9 @@ MASK_MIN_FRACTION = 32
 # build stay under this share of them.
 INCREMENTAL_MIN_ARTICLES = 5_000
 INCREMENTAL_MAX_SHARE = 0.2
+# A patched index's blob is the previous file with the changed articles appended (the
+# old copies stay, unused): it is written whole again once they are this share of it.
+BLOB_MAX_GARBAGE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +154,37 @@ class ContentIndex:
     ) -> None:
         """``search_path``: the folder to write the search index into (default: one in
         a temporary folder removed at exit). ``previous``: the index of an earlier
-        version built by this code, whose search index this one updates rather than
-        builds anew when few articles changed (:meth:`_build_search`)."""
+        version built by this code. When ``content`` says what changed since it
+        (``content.changes``) and that is little, this index is ``previous`` patched
+        (:meth:`_patch`: numpy passes over its columns, Python only over the changed
+        records); else it is assembled from every record, its search index updated from
+        ``previous``'s when few articles changed (:meth:`_build_search`)."""
         self.version = content.version
         self.built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        if previous is not None and not len(previous):
+            previous = None  # nothing to keep from an empty version
+        if search_path is None:
+            search_path = temporary_folder() / f"search-{content.version}"
+            prune(search_path.parent, "search-*", keep=search_path)
+        # The blob of a patched index is the previous one's file (hard-linked) with the
+        # new articles' JSON appended (see save()): (that file, its size), and what to append.
+        self._blob_base: tuple[Path, int] | None = None
+        self._appended = b""
+        changes = _patchable(content, previous)
+        self.patched = changes is not None and self._patch(content, changes, previous, search_path)
+        if not self.patched:
+            self._assemble(content, previous, search_path)
+        self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
+
+    # -- building ---------------------------------------------------------
+
+    def _assemble(
+        self, content: FolderContent, previous: ContentIndex | None, search_path: Path
+    ) -> None:
+        """Build every part from every record."""
         records, duplicates = _unique(content.records)
         self.skipped: tuple[Skipped, ...] = tuple(content.skipped) + tuple(duplicates)
+        self._has_duplicates = bool(duplicates)
         self.warnings: tuple[SeedWarning, ...] = tuple(
             SeedWarning(r.path, w) for r in records for w in r.warnings
         )
@@ -163,30 +192,235 @@ class ContentIndex:
         self.ids = IdTable.of([r.id for r in records])
         # Each article's file mtime (ns), when the build scanned it: orders the changes
         # of one version in the sync history (api.content.history).
-        keys = getattr(content, "keys", None) or {}
+        keys = content.keys or {}
         self._mtimes = np.array([keys.get(r.path, (0, 0))[1] for r in records], np.int64)
-        if previous is not None and not len(previous):
-            previous = None  # nothing to keep from an empty version
         # Where each article was in the previous version (by id), if it was.
         self._previous_at = (
             None if previous is None else match_ids(previous.ids.keys, self.ids.keys)
         )
         self._build_blob(records, previous)
-        postings = _all_postings(records)
-        published_ts = _published_ts(records)
-        self._build_views(records, postings, published_ts)
-        self.providers, self.topics = _directories(records, postings, published_ts)
-        if search_path is None:
-            search_path = temporary_folder() / f"search-{content.version}"
-            prune(search_path.parent, "search-*", keep=search_path)
-        self._build_search(records, published_ts, search_path, previous)
-        self.facets = FacetTable(records, published_ts)
-        self._topic_positions = postings["topics"]
-        self._provider_positions = postings["providers"]
-        self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
+        self._url_hashes = _hashes(r.web_url for r in records)
+        self._related_hashes = _hashes(url for r in records for url, _ in r.related)
+        self._columns = _columns_of(records)
+        self._columns["title"] = _ranks([(r.title.casefold(), r.title) for r in records])
+        self._fields = _fields_of(records)
+        self._derive()
+        self._build_search(records, self._columns["publishedDateTime"], search_path, previous)
         del self._previous_at
 
-    # -- building ---------------------------------------------------------
+    def _patch(
+        self,
+        content: FolderContent,
+        changes: Changes,
+        previous: ContentIndex,
+        search_path: Path,
+    ) -> bool:
+        """Make this index ``previous`` with ``changes`` applied; False (nothing done
+        that matters) when it cannot be, e.g. an id of two files, or no room between
+        the order keys: then it is assembled.
+
+        Every column is the previous one's kept rows and the added records' rows, taken
+        through one *source* array (for each new position, an old position or
+        ``len(previous)`` + the added record's index); the rest is derived as a fresh
+        build derives it (:meth:`_derive`). Articles whose related items link to an
+        article that came or went are written anew (their JSON changes)."""
+        old_n = len(previous)
+        added = sorted(changes.added, key=lambda r: r.id)
+        gone = [previous.ids.position(i) for i in set(changes.removed)]
+        keep = np.ones(old_n, np.bool_)
+        keep[[p for p in gone if p is not None]] = False
+        kept = np.flatnonzero(keep)
+        width = max([previous.ids.keys.dtype.itemsize] + [len(r.id.encode()) for r in added])
+        old_keys = previous.ids.keys.astype(f"S{width}")
+        added_keys = np.array([r.id.encode() for r in added], f"S{width}")
+        kept_keys = old_keys[kept]
+        at = np.searchsorted(kept_keys, added_keys)
+        inside = at < len(kept_keys)
+        if np.any(kept_keys[at[inside]] == added_keys[inside]) or len(np.unique(added_keys)) < len(
+            added_keys
+        ):
+            return False  # an id of two files: the first in file order wins (assembled)
+        k = len(added)
+        n = len(kept) + k
+        new_of_added = at + np.arange(k)
+        is_added = np.zeros(n, np.bool_)
+        is_added[new_of_added] = True
+        source = np.empty(n, np.int64)
+        source[~is_added] = kept
+        source[is_added] = old_n + np.arange(k)
+
+        def column(old: np.ndarray, new: list | np.ndarray) -> np.ndarray:
+            return np.concatenate([old, np.asarray(new, old.dtype)])[source]
+
+        self.skipped = tuple(content.skipped)
+        self._has_duplicates = False
+        gone_paths = {r.path for r in added} | set(changes.removed_paths)
+        self.warnings = tuple(
+            sorted(
+                [w for w in previous.warnings if w.path not in gone_paths]
+                + [SeedWarning(r.path, w) for r in added for w in r.warnings],
+                key=lambda w: w.path,
+            )
+        )
+        self.ids = IdTable(np.concatenate([old_keys, added_keys])[source])
+        keys = content.keys or {}
+        self._mtimes = column(previous._mtimes, [keys.get(r.path, (0, 0))[1] for r in added])
+        fresh = _columns_of(added)
+        self._columns = {
+            name: column(values, fresh[name])
+            for name, values in previous._columns.items()
+            if name != "title"
+        }
+        titles = np.concatenate(
+            [previous._columns["title"].astype(np.float64), _title_ranks(previous, added)]
+        )[source]
+        self._columns["title"] = np.unique(titles, return_inverse=True)[1].astype(np.int64)
+        self._fields = {
+            name: field.patched(_field_rows(name, added), source)
+            for name, field in previous._fields.items()
+        }
+        self._url_hashes = column(previous._url_hashes, _hashes(r.web_url for r in added))
+        self._patch_blob(previous, added, source, is_added, np.flatnonzero(~keep))
+        self._derive()
+        self._previous_at = match_ids(previous.ids.keys, self.ids.keys)
+        update = self._update_from(previous, same=~is_added)
+        del self._previous_at
+        if update is None:
+            return False
+        changed, removed = update
+        records = dict(zip(new_of_added.tolist(), added, strict=True))
+        rows = self._search_rows(records, self._columns["publishedDateTime"], changed)
+        self.search = SearchIndex.update(previous.search, removed, rows, search_path)
+        self.search.keys = self._id_keys
+        self.search_update = (len(changed), len(removed))
+        return True
+
+    def _patch_blob(
+        self,
+        previous: ContentIndex,
+        added: list[ArticleRecord],
+        source: np.ndarray,
+        is_added: np.ndarray,
+        removed: np.ndarray,
+    ) -> None:
+        """The blob's offsets, related items and digests of a patched index: kept
+        articles where they were in the previous file, added ones (and kept ones whose
+        related items now link to another article, or to none) appended to it.
+        ``removed``: the previous positions that are gone."""
+        base_path = previous._folder / BLOB_FILE
+        base = os.stat(base_path).st_size  # (earlier patches' appends are in it too)
+        old_blob, old_n = previous._blob, len(previous)
+        parts: list[bytes] = []
+        size = base
+        rows: list[list[tuple[int, int]]] = []
+        offsets, digests = [], []
+
+        def web_url(position: int) -> str:  # of the article at ``position`` now
+            if is_added[position]:
+                return added[int(source[position]) - old_n].web_url
+            return previous.web_url(int(source[position]))
+
+        def article_of(url: str, hashes: np.ndarray, url_at) -> int | None:
+            """The first position whose web URL is ``url`` (found by hash, then checked)."""
+            for p in np.flatnonzero(hashes == _hashes([url])[0]).tolist():
+                if url_at(p) == url:
+                    return p
+            return None
+
+        def target(url: str) -> str | None:
+            p = article_of(url, self._url_hashes, web_url)
+            return None if p is None else self.ids[p]
+
+        for r in added:
+            items = [
+                item if (link := target(url)) is None else _with_id(item, link)
+                for url, item in r.related
+            ]
+            article, bounds = _article_json(r.summary + r.details + _RELATED_OPEN, items)
+            offsets.append((size, size + len(r.summary), size + len(article)))
+            rows.append([(size + a, size + b) for a, b in bounds])
+            digests.append(hashlib.blake2b(article, digest_size=8).digest())
+            parts.append(article)
+            size += len(article)
+        fresh = np.array(offsets, np.int64).reshape(-1, 3)
+        self._start = np.concatenate([previous._start, fresh[:, 0]])[source]
+        self._summary_end = np.concatenate([previous._summary_end, fresh[:, 1]])[source]
+        self._end = np.concatenate([previous._end, fresh[:, 2]])[source]
+        digest = np.frombuffer(b"".join(digests), np.uint64)
+        self._digests = np.concatenate([previous._digests, digest])[source]
+        ptr, bounds = csr_of(rows, np.int64, 2)
+        pool_ptr = np.concatenate([previous._related_ptr, previous._related_ptr[-1] + ptr[1:]])
+        pool_bounds = np.concatenate([previous._related_bounds, bounds])
+        self._related_ptr, self._related_bounds = gather(pool_ptr, pool_bounds, source)
+        hashes = np.concatenate(
+            [previous._related_hashes, _hashes(u for r in added for u, _ in r.related)]
+        )
+        self._related_hashes = gather(pool_ptr, hashes, source)[1]
+
+        # The web URLs of articles that came or went: kept articles' items that link to
+        # one of them are linked anew when the article it names is another one now.
+        urls = {r.web_url for r in added} | {previous.web_url(p) for p in removed.tolist()}
+        relink: dict[int, dict[int, str | None]] = defaultdict(dict)  # owner: {item: id}
+        item_owner = None
+        for url in sorted(urls):
+            before = article_of(url, previous._url_hashes, previous.web_url)
+            now = target(url)
+            if (None if before is None else previous.ids[before]) == now:
+                continue
+            if item_owner is None:
+                item_owner = owners(self._related_ptr)
+            for item in np.flatnonzero(self._related_hashes == _hashes([url])[0]).tolist():
+                owner = int(item_owner[item])
+                a, b = self._related_bounds[item].tolist()
+                if not is_added[owner] and orjson.loads(old_blob[a:b])["webUrl"] == url:
+                    relink[owner][item] = now
+        for owner, links in sorted(relink.items()):
+            first, last = self._related_ptr[owner : owner + 2].tolist()
+            bounds = self._related_bounds[first:last].tolist()
+            items = [
+                _set_id(old_blob[a:b], links[first + j]) if first + j in links else old_blob[a:b]
+                for j, (a, b) in enumerate(bounds)
+            ]
+            start = int(self._start[owner])
+            article, item_bounds = _article_json(old_blob[start : bounds[0][0]], items)
+            summary = int(self._summary_end[owner]) - start
+            self._start[owner], self._summary_end[owner] = size, size + summary
+            self._end[owner] = size + len(article)
+            self._related_bounds[first:last] = np.array(item_bounds, np.int64) + size
+            digest = hashlib.blake2b(article, digest_size=8).digest()
+            self._digests[owner] = np.frombuffer(digest, np.uint64)[0]
+            parts.append(article)
+            size += len(article)
+        self._relinked = len(relink)
+        self._blob_base = (base_path, base)
+        self._appended = b"".join(parts)
+        self._blob_garbage = size - int((self._end - self._start).sum())
+        self._blob = b""  # written by save(): the previous file, extended
+
+    def _derive(self) -> None:
+        """Everything made from the columns and fields: the sorted views (each with its
+        posting lists), membership masks, providers and topics, facet codes."""
+        n = len(self.ids)
+        columns = self._columns
+        published_ts = columns["publishedDateTime"]
+        # Membership masks (over positions, shared by every view) for the values that many
+        # articles have: testing candidates against one beats scattering a long list.
+        members = {
+            name: field.members(n // MASK_MIN_FRACTION) for name, field in self._fields.items()
+        }
+        filtered = {name: columns[name] for name in FILTER_COLUMNS}
+        self._sort_columns = {k: columns[k] for k in ARTICLE_SORTS if k != "title"}
+        self._views: dict[str, SortedView] = {}
+        position = np.arange(n)
+        for key in ARTICLE_SORTS:
+            for sign, values in (("", columns[key]), ("-", -columns[key])):
+                # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
+                order = np.lexsort((position, values)).astype(np.int32)
+                self._views[sign + key] = SortedView(order, filtered, self._fields, members)
+        self.providers, self.topics = _directories(self._fields, published_ts)
+        self.facets = FacetTable(self._fields, published_ts)
+        self._topic_positions = self._fields["topics"].grouped()
+        self._provider_positions = self._fields["providers"].grouped()
 
     def _build_blob(self, records: list[ArticleRecord], previous: ContentIndex | None) -> None:
         url_to_id: dict[str, str] = {}
@@ -231,6 +465,7 @@ class ContentIndex:
         self._start, self._summary_end, self._end = start, summary_end, end
         self._related_ptr = related_ptr
         self._related_bounds = related_bounds
+        self._blob_garbage = 0  # bytes of the blob's file no article uses (see _patch)
 
     def _digest_all(
         self, start: np.ndarray, end: np.ndarray, previous: ContentIndex | None
@@ -255,44 +490,6 @@ class ContentIndex:
             digest = hashlib.blake2b(blob[int(start[i]) : int(end[i])], digest_size=8)
             digests[i] = np.frombuffer(digest.digest(), np.uint64)[0]
         return digests
-
-    def _build_views(
-        self, records: list[ArticleRecord], postings: dict[str, dict], published_ts: np.ndarray
-    ) -> None:
-        n = len(records)
-        nan = float("nan")
-        columns = {
-            "publishedDateTime": published_ts,
-            "quality": np.array([nan if r.quality is None else r.quality for r in records]),
-            "heat": np.array([nan if r.heat is None else r.heat for r in records]),
-            "published": np.array(
-                [-1 if r.published is None else int(r.published) for r in records], np.int8
-            ),
-        }
-        sort_keys = {
-            "publishedDateTime": columns["publishedDateTime"],
-            "quality": columns["quality"],
-            "heat": columns["heat"],
-            "title": _ranks([(r.title.casefold(), r.title) for r in records]).astype(np.float64),
-        }
-        # Membership masks (over positions, shared by every view) for the values that many
-        # articles have: testing candidates against one beats scattering a long list.
-        members = {
-            group: {
-                value: _mask(positions, n)
-                for value, positions in by_value.items()
-                if len(positions) >= n // MASK_MIN_FRACTION
-            }
-            for group, by_value in postings.items()
-        }
-        position = np.arange(n)
-        self._sort_columns = {k: v for k, v in sort_keys.items() if k != "title"}
-        self._views: dict[str, SortedView] = {}
-        for key in ARTICLE_SORTS:
-            for sign, values in (("", sort_keys[key]), ("-", -sort_keys[key])):
-                # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
-                order = np.lexsort((position, values)).astype(np.int32)
-                self._views[sign + key] = SortedView(order, columns, postings, members)
 
     def _build_search(
         self,
@@ -325,15 +522,19 @@ class ContentIndex:
         self.search.keys = self._id_keys
         self.search_update = None
 
-    def _update_from(self, previous: ContentIndex) -> tuple[np.ndarray, np.ndarray] | None:
+    def _update_from(
+        self, previous: ContentIndex, same: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """Set this index's order keys from ``previous``'s and say what its search index
         must change: the positions of added and changed articles and the keys of the
-        documents to remove. None when a fresh build is better (or needed)."""
+        documents to remove. None when a fresh build is better (or needed). ``same``:
+        which articles are unchanged (default: those whose JSON is the same bytes)."""
         n = len(self)
         if n < INCREMENTAL_MIN_ARTICLES or not len(previous):
             return None  # a fresh build costs little and keeps the statistics exact
         at, found = self._previous_at
-        same = found & (previous._digests[at] == self._digests)
+        if same is None:
+            same = found & (previous._digests[at] == self._digests)
         kept = np.zeros(len(previous), np.bool_)
         kept[at[same]] = True
         changed = np.flatnonzero(~same)
@@ -358,16 +559,21 @@ class ContentIndex:
         return changed, removed
 
     def _search_rows(
-        self, records: list[ArticleRecord], published_ts: np.ndarray, positions: Iterable[int]
+        self,
+        records: Sequence[ArticleRecord] | Mapping[int, ArticleRecord],
+        published_ts: np.ndarray,
+        positions: Sequence[int] | np.ndarray,
     ) -> Iterator[SearchRow]:
         """What the search index needs of the articles at ``positions`` (ascending)."""
-        keys = {sort: keys.tolist() for sort, keys in self._order_keys.items()}
-        id_keys = self._id_keys.tolist()
-        all_ts = published_ts.tolist()
+        if len(positions) > len(self) // 16:  # most of them: as lists at once
+            keys = {sort: keys.tolist() for sort, keys in self._order_keys.items()}
+            id_keys, all_ts = self._id_keys.tolist(), published_ts.tolist()
+        else:
+            keys, id_keys, all_ts = self._order_keys, self._id_keys, published_ts
         for i in positions:
-            r, ts = records[i], all_ts[i]
+            r, ts = records[i], float(all_ts[i])
             yield SearchRow(
-                key=id_keys[i],
+                key=int(id_keys[i]),
                 title=r.title,
                 excerpt=r.excerpt,
                 body=r.body,
@@ -382,7 +588,7 @@ class ContentIndex:
                 published_ts=None if math.isnan(ts) else ts,
                 quality=r.quality,
                 heat=r.heat,
-                ranks={sort: sort_keys[i] for sort, sort_keys in keys.items()},
+                ranks={sort: int(sort_keys[i]) for sort, sort_keys in keys.items()},
             )
 
     # -- reading ----------------------------------------------------------
@@ -391,13 +597,26 @@ class ContentIndex:
 
     # What is not pickled: the blob (a file of its own, mapped), the search index (a
     # folder of its own, opened) and what is made from them when opened.
-    _NOT_PICKLED = ("_blob", "search", "suggester", "_mapped")
+    _NOT_PICKLED = ("_blob", "search", "suggester", "_mapped", "_folder", "_blob_base", "_appended")
 
     def save(self, folder: Path) -> None:
         """Write this index into ``folder`` (its search index is already there: see
         :mod:`.artifact`): the blob as it is, every numpy array into one file of aligned
         buffers, the rest (small) as a pickle that refers to those buffers."""
-        (folder / BLOB_FILE).write_bytes(self._blob)
+        if self._blob_base is None:
+            (folder / BLOB_FILE).write_bytes(self._blob)
+        else:  # patched: the previous version's file (a hard link), extended
+            base_path, base = self._blob_base
+            try:
+                os.link(base_path, folder / BLOB_FILE)
+            except OSError:  # a file system without hard links: a copy of what is used
+                with base_path.open("rb") as src, (folder / BLOB_FILE).open("wb") as dst:
+                    while dst.tell() < base:
+                        dst.write(src.read(min(1 << 24, base - dst.tell())))
+            with (folder / BLOB_FILE).open("ab") as fh:
+                if fh.tell() != base:
+                    raise RuntimeError(f"{base_path} changed while the index was patched")
+                fh.write(self._appended)
         state = {k: v for k, v in self.__dict__.items() if k not in self._NOT_PICKLED}
         buffers: list[pickle.PickleBuffer] = []
         data = pickle.dumps(state, protocol=5, buffer_callback=buffers.append)
@@ -423,6 +642,7 @@ class ContentIndex:
         blob = _map(folder / BLOB_FILE)
         self._blob = blob if blob is not None else b""
         self._mapped = (arrays, blob)  # kept open while the index lives
+        self._folder = folder
         self.search = SearchIndex.open(folder / SEARCH_FOLDER)
         self.search.keys = self._id_keys
         self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
@@ -475,6 +695,11 @@ class ContentIndex:
         first, last = self._related_ptr[i], self._related_ptr[i + 1]
         bounds = self._related_bounds[first:last][start:stop].tolist()
         return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
+
+    def web_url(self, position: int) -> str:
+        """The web URL of the article at ``position`` (read from its JSON)."""
+        summary = self._blob[self._start[position] : self._summary_end[position]]
+        return orjson.loads(summary + b"}")["webUrl"]
 
     def article_id(self, position: int) -> str:
         return self.ids[position]
@@ -682,18 +907,14 @@ class SortedView:
         self,
         order: np.ndarray,
         columns: dict[str, np.ndarray],
-        postings: dict[str, dict[str, np.ndarray]],
+        fields: dict[str, Field],
         members: dict[str, dict[str, np.ndarray]],
     ) -> None:
+        """``columns`` and ``fields`` by position; ``members``: see :meth:`_union`."""
         self.order = order  # rank -> position
         self.members = members
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order), dtype=order.dtype)
         self.columns = {name: values[order] for name, values in columns.items()}
-        self.postings = {
-            group: {value: np.sort(rank[positions]) for value, positions in by_value.items()}
-            for group, by_value in postings.items()
-        }
+        self.postings = {group: field.grouped(order) for group, field in fields.items()}
 
     def select(
         self, flt: ArticleFilter, sort: str, views: dict[str, SortedView] | None = None
@@ -1112,6 +1333,19 @@ def _with_id(item_json: bytes, article_id: str) -> bytes:
     return b'{"id":' + orjson.dumps(article_id) + item_json[len(_NULL_ID) :]
 
 
+def _set_id(item_json: bytes, article_id: str | None) -> bytes:
+    """A related item's JSON (linked or not) with its ``id`` set to ``article_id``
+    (an id is URL-safe: its JSON string holds no quote)."""
+    if item_json.startswith(_NULL_ID):
+        rest = item_json[len(_NULL_ID) :]
+    else:
+        rest = item_json[item_json.index(b'"', len(_ID_OPEN)) + 1 :]
+    return _ID_OPEN[:-1] + (b"null" if article_id is None else orjson.dumps(article_id)) + rest
+
+
+_ID_OPEN = b'{"id":"'
+
+
 def match_ids(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each id of ``new`` (sorted fixed-width bytes, as ``IdTable.keys``), its
     position in ``old`` (the same) and whether it is there at all (where not, the
@@ -1127,57 +1361,134 @@ def match_ids(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return at, found
 
 
-def _published_ts(records: list[ArticleRecord]) -> np.ndarray:
+FILTER_COLUMNS = ("publishedDateTime", "quality", "heat", "published")
+
+
+def _columns_of(records: Sequence[ArticleRecord]) -> dict[str, np.ndarray]:
+    """The filter (and sort) columns of ``records``, in their order; NaN or -1: none."""
     nan = float("nan")
-    return np.array([nan if r.published_ts is None else r.published_ts for r in records])
-
-
-def _all_postings(records: list[ArticleRecord]) -> dict[str, dict[str, np.ndarray]]:
-    """Article positions (ascending) per topic, provider, category and type."""
     return {
-        "topics": _postings((i, t[0]) for i, r in enumerate(records) for t in r.topics),
-        "providers": _postings((i, r.provider[0]) for i, r in enumerate(records) if r.provider),
-        "categories": _postings(
-            (i, r.category.lower()) for i, r in enumerate(records) if r.category
+        "publishedDateTime": np.array(
+            [nan if r.published_ts is None else r.published_ts for r in records], np.float64
         ),
-        "types": _postings((i, r.type.lower()) for i, r in enumerate(records) if r.type),
+        "quality": np.array([nan if r.quality is None else r.quality for r in records], np.float64),
+        "heat": np.array([nan if r.heat is None else r.heat for r in records], np.float64),
+        "published": np.array(
+            [-1 if r.published is None else int(r.published) for r in records], np.int8
+        ),
     }
 
 
-def _directories(
-    records: list[ArticleRecord],
-    postings: dict[str, dict[str, np.ndarray]],
-    published_ts: np.ndarray,
-) -> tuple[Directory, Directory]:
+def _field_rows(name: str, records: Sequence[ArticleRecord]) -> list[tuple[Pair, ...]]:
+    """Each record's (value id, name) pairs of field ``name`` (ids of categories and
+    types lower-cased, as filters compare them)."""
+    if name == "topics":
+        return [r.topics for r in records]
+    if name == "providers":
+        return [(r.provider,) if r.provider else () for r in records]
+    attribute = {"categories": "category", "types": "type"}[name]
+    values = (getattr(r, attribute) for r in records)
+    return [((v.lower(), v),) if v else () for v in values]
+
+
+FIELDS = ("topics", "providers", "categories", "types")
+
+
+def _fields_of(records: Sequence[ArticleRecord]) -> dict[str, Field]:
+    return {name: Field.of(_field_rows(name, records)) for name in FIELDS}
+
+
+def _hashes(texts: Iterable[str]) -> np.ndarray:
+    """An 8-byte digest of each text (uint64): web URLs, matched by a vectorised search
+    and then checked against the text itself."""
+    digests = b"".join(hashlib.blake2b(t.encode(), digest_size=8).digest() for t in texts)
+    return np.frombuffer(digests, np.uint64)
+
+
+def _article_json(head: bytes, items: list[bytes]) -> tuple[bytes, list[tuple[int, int]]]:
+    """An article's JSON from everything before its related items (ending with
+    ``,"related":[``) and those items, with each item's bounds within it."""
+    bounds, size = [], len(head)
+    for k, item in enumerate(items):
+        size += 1 if k else 0
+        bounds.append((size, size + len(item)))
+        size += len(item)
+    return head + b",".join(items) + _RELATED_CLOSE, bounds
+
+
+def _title_ranks(previous: ContentIndex, added: Sequence[ArticleRecord]) -> np.ndarray:
+    """Title ranks for ``added`` consistent with ``previous``'s (equal titles, equal
+    ranks; otherwise strictly between their neighbours'): binary searches of the
+    previous title order, reading titles from its blob. Fractions; the caller ranks
+    the whole column again (densely)."""
+    order = previous._views["title"].order
+    ranks = previous._columns["title"]
+    n = len(order)
+
+    def key_at(i: int) -> tuple[str, str]:
+        title = previous.title(int(order[i]))
+        return title.casefold(), title
+
+    found = []  # (gap or equal place, key) per added record
+    for r in added:
+        key = (r.title.casefold(), r.title)
+        i = bisect.bisect_left(range(n), key, key=key_at)
+        found.append((i, i < n and key_at(i) == key, key))
+    out = np.empty(len(added), np.float64)
+    gaps: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for i, equal, key in found:
+        if not equal:
+            gaps[i].append(key)
+    spread = {i: sorted(set(keys)) for i, keys in gaps.items()}
+    for j, (i, equal, key) in enumerate(found):
+        if equal:
+            out[j] = ranks[order[i]]
+            continue
+        lo = float(ranks[order[i - 1]]) if i > 0 else -1.0
+        hi = float(ranks[order[i]]) if i < n else lo + 1.0
+        keys = spread[i]
+        out[j] = lo + (hi - lo) * (keys.index(key) + 1) / (len(keys) + 1)
+    return out
+
+
+def _directories(fields: dict[str, Field], published_ts: np.ndarray) -> tuple[Directory, Directory]:
     """Providers and topics, each with its most common name, count and newest date."""
-    names: dict[str, dict[str, Counter]] = {
-        "providers": defaultdict(Counter),
-        "topics": defaultdict(Counter),
-    }
-    for r in records:
-        if r.provider:
-            names["providers"][r.provider[0]][r.provider[1]] += 1
-        for topic_id, name in r.topics:
-            names["topics"][topic_id][name] += 1
 
     def entries(group: str) -> list[dict]:
-        out = []
-        for entry_id, positions in postings[group].items():
-            latest = np.nanmax(published_ts[positions], initial=-np.inf)
-            out.append(
-                {
-                    "id": entry_id,
-                    "name": names[group][entry_id].most_common(1)[0][0],
-                    "articleCount": len(positions),
-                    "latestPublishedDateTime": dt.datetime.fromtimestamp(latest, dt.UTC)
-                    if np.isfinite(latest)
-                    else None,
-                }
+        field = fields[group]
+        counts, latest = field.counts().tolist(), field.latest(published_ts).tolist()
+        return [
+            {
+                "id": entry_id,
+                "name": name,
+                "articleCount": count,
+                "latestPublishedDateTime": dt.datetime.fromtimestamp(newest, dt.UTC)
+                if math.isfinite(newest)
+                else None,
+            }
+            for entry_id, name, count, newest in zip(
+                field.values, field.names, counts, latest, strict=True
             )
-        return out
+        ]
 
     providers = [{**entry, "domain": entry["id"]} for entry in entries("providers")]
     return Directory(providers, ProviderSchema()), Directory(entries("topics"), TopicSchema())
+
+
+def _patchable(content: FolderContent, previous: ContentIndex | None) -> Changes | None:
+    """What changed since ``previous``, when the index of ``content`` can be ``previous``
+    patched (:meth:`ContentIndex._patch`) rather than assembled."""
+    changes = content.changes
+    if changes is None or previous is None or changes.base != previous.version:
+        return None
+    n = len(previous)
+    if n < INCREMENTAL_MIN_ARTICLES or previous._has_duplicates:
+        return None  # small: assembling costs little; duplicates: file order decides
+    if len(changes.added) + len(changes.removed) > INCREMENTAL_MAX_SHARE * n:
+        return None
+    if previous._blob_garbage > BLOB_MAX_GARBAGE * len(previous._blob):
+        return None  # written whole again, without what no article uses
+    return changes
 
 
 def _unique(records: list[ArticleRecord]) -> tuple[list[ArticleRecord], list[Skipped]]:
@@ -1198,14 +1509,3 @@ def _ranks(keys: list[tuple]) -> np.ndarray:
     distinct = sorted(set(keys))
     rank = {k: i for i, k in enumerate(distinct)}
     return np.array([rank[k] for k in keys], np.int64)
-
-
-def _postings(pairs: Iterable[tuple[int, str]]) -> dict[str, np.ndarray]:
-    """Positions per value, ascending and once each (pairs come in position order; an
-    article may name a value twice)."""
-    lists: dict[str, list[int]] = defaultdict(list)
-    for position, value in pairs:
-        found = lists[value]
-        if not found or found[-1] != position:
-            found.append(position)
-    return {value: np.array(p, np.int32) for value, p in lists.items()}

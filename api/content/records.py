@@ -92,3 +92,16 @@ class FolderContent:
     # Each file's (size, mtime_ns) by relative path, as scanned (the sync history orders
     # the changes of one version by mtime); None when unknown.
     keys: dict[str, Key] | None = None
+    # What changed since the version ``changes.base`` (None: not known): lets the index
+    # of that version be patched rather than assembled anew (:mod:`.index`).
+    changes: Changes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The files that changed between two reads of a folder, as the index needs them."""
+
+    base: str  # the version of the folder before
+    added: list[ArticleRecord]  # the records of new and changed files
+    removed: list[str]  # the ids of the records of changed and deleted files
+    removed_paths: list[str]  # the deleted files (and changed ones that are no article now)
