@@ -20,7 +20,7 @@ files came in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -132,12 +132,10 @@ class Field:
         """How many articles have each value."""
         return np.bincount(self.value_codes, minlength=len(self.values))
 
-    def grouped(self, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def grouped(self, order: np.ndarray | None = None) -> Postings:
         """Per value, the rank in ``order`` (rank -> position) of each article having it,
         ascending (None: the positions themselves)."""
         n = len(self)
-        if not self.values:
-            return {}
         if order is None:
             entry_rank = owners(self.ptr)
             codes = self.value_codes
@@ -148,23 +146,44 @@ class Field:
         small = codes.astype(np.int16) if len(self.values) < (1 << 15) else codes
         by_value = np.argsort(small, kind="stable")
         ranks = entry_rank[by_value].astype(np.int32 if n < (1 << 31) else np.int64)
-        bounds = np.cumsum(np.bincount(codes, minlength=len(self.values)))[:-1]
-        return {
-            value: part
-            for value, part in zip(self.values, np.split(ranks, bounds), strict=True)
-            if len(part)
-        }
+        ptr = np.zeros(len(self.values) + 1, np.int64)
+        np.cumsum(np.bincount(codes, minlength=len(self.values)), out=ptr[1:])
+        return Postings(self.values, ptr, ranks)
 
-    def members(self, min_count: int) -> dict[str, np.ndarray]:
+    def value_map(self, previous: Field) -> np.ndarray:
+        """For each value code of ``previous``, the code of that value here (-1: gone)."""
+        code_of = {value: i for i, value in enumerate(self.values)}
+        return np.array([code_of.get(v, -1) for v in previous.values], np.int64)
+
+    def values_of(self, position: int) -> np.ndarray:
+        """The value codes of the article at ``position``."""
+        return self.value_codes[self.ptr[position] : self.ptr[position + 1]]
+
+    def members(
+        self, min_count: int, previous: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
         """Membership masks over positions for the values at least ``min_count``
-        articles have."""
+        articles have. ``previous``: after a patch, the previous masks and each previous
+        position's new one (-1: gone): a mask kept is shifted, not made again."""
         counts = self.counts()
         out = {}
         article = owners(self.ptr)
+        if previous is not None:
+            old_masks, moved = previous
+            stays = moved >= 0
+            kept = np.zeros(len(self), np.bool_)
+            kept[moved[stays]] = True
+            added = np.flatnonzero(~kept)
         for code in np.flatnonzero(counts >= max(min_count, 1)).tolist():
+            value = self.values[code]
             mask = np.zeros(len(self), np.bool_)
-            mask[article[self.value_codes == code]] = True
-            out[self.values[code]] = mask
+            if previous is not None and value in old_masks:
+                mask[kept] = old_masks[value][stays]
+                for p in added.tolist():
+                    mask[p] = code in self.values_of(p).tolist()
+            else:
+                mask[article[self.value_codes == code]] = True
+            out[value] = mask
         return out
 
     def latest(self, published_ts: np.ndarray) -> np.ndarray:
@@ -172,3 +191,65 @@ class Field:
         latest = np.full(len(self.values), -np.inf)
         np.fmax.at(latest, self.value_codes, published_ts[owners(self.ptr)])
         return latest
+
+
+class Postings:
+    """Per value of a field, the ranks (places in one sort order, or positions) of the
+    articles having it, ascending: one array for all values (CSR), so that a version
+    holds a few arrays per view rather than one per value, and a small change shifts
+    them in a few passes. Read like a mapping: value -> ranks."""
+
+    def __init__(self, values: list[str], ptr: np.ndarray, ranks: np.ndarray) -> None:
+        self.values = values
+        self.ptr = ptr  # value code -> its slice of ranks
+        self.ranks = ranks
+        self._code = {value: i for i, value in enumerate(values)}
+
+    def __getstate__(self) -> tuple:
+        return self.values, self.ptr, self.ranks
+
+    def __setstate__(self, state: tuple) -> None:
+        self.__init__(*state)
+
+    def get(self, value: str, default: np.ndarray | None = None) -> np.ndarray | None:
+        code = self._code.get(value)
+        return default if code is None else self.ranks[self.ptr[code] : self.ptr[code + 1]]
+
+    def __getitem__(self, value: str) -> np.ndarray:
+        found = self.get(value)
+        if found is None:
+            raise KeyError(value)
+        return found
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._code
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def items(self) -> Iterator[tuple[str, np.ndarray]]:
+        return ((value, self[value]) for value in self.values)
+
+    def patched(
+        self,
+        values: list[str],
+        value_map: np.ndarray,
+        rank_map: np.ndarray,
+        added: tuple[np.ndarray, np.ndarray],
+        n: int,
+    ) -> Postings:
+        """These postings after a patch: ``values`` the field's values now,
+        ``value_map`` each old value code's new one (-1: gone), ``rank_map`` each old
+        rank's new one (-1: the article is gone; kept articles keep their order),
+        ``added``: the (value code, rank) of each entry of the added articles; ``n``:
+        how many articles there are now."""
+        size = max(n, 1)
+        old_codes = owners(self.ptr)
+        new_ranks = rank_map[self.ranks]
+        kept = new_ranks >= 0
+        keys = value_map[old_codes[kept]] * size + new_ranks[kept]  # ascending
+        fresh = np.sort(added[0].astype(np.int64) * size + added[1])
+        keys = np.insert(keys, np.searchsorted(keys, fresh), fresh)
+        codes = keys // size
+        ptr = np.searchsorted(codes, np.arange(len(values) + 1))
+        return Postings(values, ptr.astype(np.int64), (keys % size).astype(self.ranks.dtype))

@@ -281,7 +281,9 @@ class ContentIndex:
         }
         self._url_hashes = column(previous._url_hashes, _hashes(r.web_url for r in added))
         self._patch_blob(previous, added, source, is_added, np.flatnonzero(~keep))
-        self._derive()
+        moved = np.full(old_n, -1, np.int64)
+        moved[kept] = np.flatnonzero(~is_added)
+        self._derive(previous, moved)
         self._previous_at = match_ids(previous.ids.keys, self.ids.keys)
         update = self._update_from(previous, same=~is_added)
         del self._previous_at
@@ -397,16 +399,26 @@ class ContentIndex:
         self._blob_garbage = size - int((self._end - self._start).sum())
         self._blob = b""  # written by save(): the previous file, extended
 
-    def _derive(self) -> None:
+    def _derive(
+        self, previous: ContentIndex | None = None, moved: np.ndarray | None = None
+    ) -> None:
         """Everything made from the columns and fields: the sorted views (each with its
-        posting lists), membership masks, providers and topics, facet codes."""
+        posting lists), membership masks, providers and topics, facet codes. A patch
+        gives ``previous`` and ``moved`` (each previous position's new one, -1: gone):
+        the views are then the previous ones with the added articles put in place (a
+        binary search each), not sorted again."""
         n = len(self.ids)
         columns = self._columns
         published_ts = columns["publishedDateTime"]
+        added = None if moved is None else np.setdiff1d(np.arange(n), moved[moved >= 0])
         # Membership masks (over positions, shared by every view) for the values that many
         # articles have: testing candidates against one beats scattering a long list.
         members = {
-            name: field.members(n // MASK_MIN_FRACTION) for name, field in self._fields.items()
+            name: field.members(
+                n // MASK_MIN_FRACTION,
+                None if previous is None else (previous._views["title"].members[name], moved),
+            )
+            for name, field in self._fields.items()
         }
         filtered = {name: columns[name] for name in FILTER_COLUMNS}
         self._sort_columns = {k: columns[k] for k in ARTICLE_SORTS if k != "title"}
@@ -414,13 +426,17 @@ class ContentIndex:
         position = np.arange(n)
         for key in ARTICLE_SORTS:
             for sign, values in (("", columns[key]), ("-", -columns[key])):
-                # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
-                order = np.lexsort((position, values)).astype(np.int32)
-                self._views[sign + key] = SortedView(order, filtered, self._fields, members)
+                if previous is None:
+                    # lexsort sorts by its last key first; NaN (no value) sorts last both ways.
+                    order = np.lexsort((position, values)).astype(np.int32)
+                    view = SortedView(order, filtered, self._fields, members)
+                else:
+                    view = previous._views[sign + key].patched(
+                        values, moved, added, filtered, self._fields, previous._fields, members
+                    )
+                self._views[sign + key] = view
         self.providers, self.topics = _directories(self._fields, published_ts)
         self.facets = FacetTable(self._fields, published_ts)
-        self._topic_positions = self._fields["topics"].grouped()
-        self._provider_positions = self._fields["providers"].grouped()
 
     def _build_blob(self, records: list[ArticleRecord], previous: ContentIndex | None) -> None:
         url_to_id: dict[str, str] = {}
@@ -915,6 +931,57 @@ class SortedView:
         self.members = members
         self.columns = {name: values[order] for name, values in columns.items()}
         self.postings = {group: field.grouped(order) for group, field in fields.items()}
+
+    def patched(
+        self,
+        keys: np.ndarray,
+        moved: np.ndarray,
+        added: np.ndarray,
+        columns: dict[str, np.ndarray],
+        fields: dict[str, Field],
+        old_fields: dict[str, Field],
+        members: dict[str, dict[str, np.ndarray]],
+    ) -> SortedView:
+        """This view after a patch (see :meth:`ContentIndex._derive`): the kept articles
+        stay in their order (their keys did not change), each added one goes where its
+        sort key (``keys``, by new position), then its position, puts it."""
+        kept = moved[self.order]
+        stays = kept >= 0
+        kept_order = kept[stays].astype(self.order.dtype)
+        kept_keys = keys[kept_order]
+        added = added[np.lexsort((added, keys[added]))]
+        added_keys = keys[added]
+        lo = np.searchsorted(kept_keys, added_keys, "left").tolist()
+        hi = np.searchsorted(kept_keys, added_keys, "right").tolist()
+        at = [  # among equal keys, by position
+            a + int(np.searchsorted(kept_order[a:b], p))
+            for a, b, p in zip(lo, hi, added.tolist(), strict=True)
+        ]
+        order = np.insert(kept_order, at, added.astype(self.order.dtype))
+        placed = np.array(at, np.int64) + np.arange(len(added))  # the added ones' ranks
+        fresh = np.zeros(len(order), np.bool_)
+        fresh[placed] = True
+        rank_map = np.full(len(self.order), -1, np.int64)
+        rank_map[stays] = np.flatnonzero(~fresh)
+        view = SortedView.__new__(SortedView)
+        view.order = order
+        view.members = members
+        view.columns = {name: values[order] for name, values in columns.items()}
+        view.postings = {}
+        for group, field in fields.items():
+            entries = [(field.values_of(p), r) for p, r in zip(added, placed, strict=True)]
+            codes = np.concatenate([c for c, _ in entries] or [np.zeros(0, np.int32)])
+            ranks = np.concatenate(
+                [np.full(len(c), r, np.int64) for c, r in entries] or [np.zeros(0, np.int64)]
+            )
+            view.postings[group] = self.postings[group].patched(
+                field.values,
+                field.value_map(old_fields[group]),
+                rank_map,
+                (codes, ranks),
+                len(order),
+            )
+        return view
 
     def select(
         self, flt: ArticleFilter, sort: str, views: dict[str, SortedView] | None = None
