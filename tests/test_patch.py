@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -207,3 +208,30 @@ def test_gather_takes_rows_of_a_csr_table():
     new_ptr, new_values = gather(ptr, values, np.array([2, 0, 1]))
     assert new_ptr.tolist() == [0, 3, 5, 5]
     assert new_values.tolist() == [[4, 5], [6, 7], [8, 9], [0, 1], [2, 3]]
+
+
+def test_title_ranks_between_two_titles_never_run_out():
+    """Arrivals between the same two titles halve the room between their ranks: when a
+    float has no room left, the previous ranks are made dense again first."""
+
+    class Previous:  # what _title_ranks reads of an index
+        def __init__(self, titles: list[str], ranks: np.ndarray) -> None:
+            self.titles = titles
+            self._columns = {"title": ranks}
+            self._views = {"title": SimpleNamespace(order=np.argsort(ranks, kind="stable"))}
+
+        def title(self, position: int) -> str:
+            return self.titles[position]
+
+    titles = ["a", "b"]
+    ranks = np.array([0.0, 1.0])
+    for k in range(80):  # each new title sorts just before the last one added
+        new = "a" + "z" * (80 - k)
+        record = SimpleNamespace(title=new)
+        rank = index_module._title_ranks(previous := Previous(titles, ranks), [record])
+        ranks = np.concatenate([previous._columns["title"], rank])
+        titles.append(new)
+        order = np.argsort(ranks, kind="stable")
+        assert [titles[i] for i in order] == sorted(titles, key=lambda t: (t.casefold(), t))
+    same = index_module._title_ranks(Previous(titles, ranks), [SimpleNamespace(title="b")])
+    assert same[0] == ranks[1]  # an equal title, an equal rank

@@ -202,7 +202,8 @@ class ContentIndex:
         self._url_hashes = _hashes(r.web_url for r in records)
         self._related_hashes = _hashes(url for r in records for url, _ in r.related)
         self._columns = _columns_of(records)
-        self._columns["title"] = _ranks([(r.title.casefold(), r.title) for r in records])
+        titles = _ranks([(r.title.casefold(), r.title) for r in records])
+        self._columns["title"] = titles.astype(np.float64)
         self._fields = _fields_of(records)
         self._derive()
         self._build_search(records, self._columns["publishedDateTime"], search_path, previous)
@@ -271,10 +272,8 @@ class ContentIndex:
             for name, values in previous._columns.items()
             if name != "title"
         }
-        titles = np.concatenate(
-            [previous._columns["title"].astype(np.float64), _title_ranks(previous, added)]
-        )[source]
-        self._columns["title"] = np.unique(titles, return_inverse=True)[1].astype(np.int64)
+        titles = _title_ranks(previous, added)  # (first: it may make the previous dense)
+        self._columns["title"] = column(previous._columns["title"], titles)
         self._fields = {
             name: field.patched(_field_rows(name, added), source)
             for name, field in previous._fields.items()
@@ -283,7 +282,7 @@ class ContentIndex:
         self._patch_blob(previous, added, source, is_added, np.flatnonzero(~keep))
         moved = np.full(old_n, -1, np.int64)
         moved[kept] = np.flatnonzero(~is_added)
-        self._derive(previous, moved)
+        self._derive(previous, moved, new_of_added)
         self._previous_at = match_ids(previous.ids.keys, self.ids.keys)
         update = self._update_from(previous, same=~is_added)
         del self._previous_at
@@ -400,17 +399,20 @@ class ContentIndex:
         self._blob = b""  # written by save(): the previous file, extended
 
     def _derive(
-        self, previous: ContentIndex | None = None, moved: np.ndarray | None = None
+        self,
+        previous: ContentIndex | None = None,
+        moved: np.ndarray | None = None,
+        added: np.ndarray | None = None,
     ) -> None:
         """Everything made from the columns and fields: the sorted views (each with its
         posting lists), membership masks, providers and topics, facet codes. A patch
-        gives ``previous`` and ``moved`` (each previous position's new one, -1: gone):
-        the views are then the previous ones with the added articles put in place (a
-        binary search each), not sorted again."""
+        gives ``previous``, ``moved`` (each previous position's new one, -1: gone) and
+        ``added`` (the new positions of the added articles, ascending): the views are
+        then the previous ones with the added articles put in place (a binary search
+        each), not sorted again."""
         n = len(self.ids)
         columns = self._columns
         published_ts = columns["publishedDateTime"]
-        added = None if moved is None else np.setdiff1d(np.arange(n), moved[moved >= 0])
         # Membership masks (over positions, shared by every view) for the values that many
         # articles have: testing candidates against one beats scattering a long list.
         members = {
@@ -1484,38 +1486,47 @@ def _article_json(head: bytes, items: list[bytes]) -> tuple[bytes, list[tuple[in
 
 
 def _title_ranks(previous: ContentIndex, added: Sequence[ArticleRecord]) -> np.ndarray:
-    """Title ranks for ``added`` consistent with ``previous``'s (equal titles, equal
-    ranks; otherwise strictly between their neighbours'): binary searches of the
-    previous title order, reading titles from its blob. Fractions; the caller ranks
-    the whole column again (densely)."""
+    """Title ranks for ``added`` consistent with ``previous``'s: equal titles, equal
+    ranks; otherwise strictly between their neighbours' (binary searches of the previous
+    title order, reading titles from its blob). When two neighbours' ranks are too close
+    for that (many arrivals between the same two titles), the previous ranks are made
+    dense again first: a rank is only an order."""
     order = previous._views["title"].order
-    ranks = previous._columns["title"]
     n = len(order)
 
     def key_at(i: int) -> tuple[str, str]:
         title = previous.title(int(order[i]))
         return title.casefold(), title
 
-    found = []  # (gap or equal place, key) per added record
+    found = []  # (place in the order, whether its title is the same, key)
     for r in added:
         key = (r.title.casefold(), r.title)
         i = bisect.bisect_left(range(n), key, key=key_at)
         found.append((i, i < n and key_at(i) == key, key))
-    out = np.empty(len(added), np.float64)
     gaps: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for i, equal, key in found:
         if not equal:
             gaps[i].append(key)
     spread = {i: sorted(set(keys)) for i, keys in gaps.items()}
-    for j, (i, equal, key) in enumerate(found):
-        if equal:
-            out[j] = ranks[order[i]]
-            continue
-        lo = float(ranks[order[i - 1]]) if i > 0 else -1.0
-        hi = float(ranks[order[i]]) if i < n else lo + 1.0
-        keys = spread[i]
-        out[j] = lo + (hi - lo) * (keys.index(key) + 1) / (len(keys) + 1)
-    return out
+    ranks = previous._columns["title"]
+    for dense in (False, True):
+        if dense:  # (each rank the number of distinct ones below it)
+            ranks = np.unique(ranks, return_inverse=True)[1].astype(np.float64)
+            previous._columns = {**previous._columns, "title": ranks}
+        out = np.empty(len(added), np.float64)
+        for j, (i, equal, key) in enumerate(found):
+            if equal:
+                out[j] = ranks[order[i]]
+                continue
+            lo = float(ranks[order[i - 1]]) if i > 0 else float(ranks[order[0]]) - 1.0 if n else 0.0
+            hi = float(ranks[order[i]]) if i < n else lo + 1.0
+            keys = spread[i]
+            out[j] = lo + (hi - lo) * (keys.index(key) + 1) / (len(keys) + 1)
+            if not lo < out[j] < hi:
+                break
+        else:
+            return out
+    raise AssertionError("dense ranks always leave room")
 
 
 def _directories(fields: dict[str, Field], published_ts: np.ndarray) -> tuple[Directory, Directory]:
