@@ -235,3 +235,22 @@ def test_title_ranks_between_two_titles_never_run_out():
         assert [titles[i] for i in order] == sorted(titles, key=lambda t: (t.casefold(), t))
     same = index_module._title_ranks(Previous(titles, ranks), [SimpleNamespace(title="b")])
     assert same[0] == ranks[1]  # an equal title, an equal rank
+
+
+def test_a_patched_index_knows_which_file_each_article_came_from(
+    base_corpus, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
+    folder = tmp_path / "corpus"
+    shutil.copytree(base_corpus, folder)
+    cache = tmp_path / "cache"
+    build_index(folder, cache_dir=cache)
+    _change(folder, 2)
+    patched, _ = build_index(folder, cache_dir=cache)
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*.md")}
+    skipped = {s.path for s in patched.skipped}
+    for rel in files - skipped:  # (a generated article's id is its file's name)
+        assert patched.id_of_file(rel) == Path(rel).stem
+    assert patched.id_of_file("no/such/file.md") is None
+    assert all(patched.id_of_file(rel) is None for rel in skipped)
+    assert len({patched.id_of_file(rel) for rel in files - skipped}) == len(patched)

@@ -190,6 +190,7 @@ class ContentIndex:
         )
         records.sort(key=lambda r: r.id)
         self.ids = IdTable.of([r.id for r in records])
+        self._paths = PathTable.of([r.path for r in records])
         # Each article's file mtime (ns), when the build scanned it: orders the changes
         # of one version in the sync history (api.content.history).
         keys = content.keys or {}
@@ -279,9 +280,10 @@ class ContentIndex:
             for name, field in previous._fields.items()
         }
         self._url_hashes = column(previous._url_hashes, _hashes(r.web_url for r in added))
-        self._patch_blob(previous, added, source, is_added, np.flatnonzero(~keep))
-        moved = np.full(old_n, -1, np.int64)
+        moved = np.full(old_n, -1, np.int64)  # each previous position's new one (-1: gone)
         moved[kept] = np.flatnonzero(~is_added)
+        self._paths = previous._paths.patched(moved, [r.path for r in added], new_of_added)
+        self._patch_blob(previous, added, source, is_added, np.flatnonzero(~keep))
         self._derive(previous, moved, new_of_added)
         self._previous_at = match_ids(previous.ids.keys, self.ids.keys)
         update = self._update_from(previous, same=~is_added)
@@ -714,6 +716,12 @@ class ContentIndex:
         bounds = self._related_bounds[first:last][start:stop].tolist()
         return _json_array(self._blob[a:b] for a, b in bounds), int(last - first)
 
+    def id_of_file(self, path: str) -> str | None:
+        """The id of the article read from the content file ``path`` (relative to the
+        folder), None if no article came from it (a skipped file, or none)."""
+        position = self._paths.position(path)
+        return None if position is None else self.ids[position]
+
     def web_url(self, position: int) -> str:
         """The web URL of the article at ``position`` (read from its JSON)."""
         summary = self._blob[self._start[position] : self._summary_end[position]]
@@ -909,6 +917,45 @@ class IdTable:
             return None
         i = int(np.searchsorted(self.keys, key))
         return i if i < len(self.keys) and self.keys[i] == key else None
+
+
+class PathTable:
+    """Each article's content file (relative path), sorted, with the article's
+    position: which article a changed or deleted file was, by binary search."""
+
+    def __init__(self, paths: np.ndarray, positions: np.ndarray) -> None:
+        self.paths = paths  # fixed-width UTF-8, ascending
+        self.positions = positions  # int64, aligned with paths
+
+    @classmethod
+    def of(cls, paths: list[str]) -> PathTable:
+        """``paths`` by position."""
+        listed = [p.encode() for p in paths]
+        encoded = np.array(listed, f"S{max(map(len, listed), default=1)}")
+        order = np.argsort(encoded, kind="stable")
+        return cls(encoded[order], order.astype(np.int64))
+
+    def position(self, path: str) -> int | None:
+        key = path.encode()
+        if not key or len(key) > self.paths.dtype.itemsize or key.endswith(b"\0"):
+            return None
+        i = int(np.searchsorted(self.paths, key))
+        if i < len(self.paths) and self.paths[i] == key:
+            return int(self.positions[i])
+        return None
+
+    def patched(self, moved: np.ndarray, added: list[str], at: np.ndarray) -> PathTable:
+        """After a patch: ``moved`` each previous position's new one (-1: gone), the
+        ``added`` paths at new positions ``at``."""
+        new = moved[self.positions]
+        stays = new >= 0
+        encoded = [p.encode() for p in added]
+        width = max([self.paths.dtype.itemsize] + [len(p) for p in encoded])
+        paths = self.paths[stays].astype(f"S{width}")
+        fresh = np.array(encoded, f"S{width}")
+        by = np.argsort(fresh, kind="stable")
+        where = np.searchsorted(paths, fresh[by])
+        return PathTable(np.insert(paths, where, fresh[by]), np.insert(new[stays], where, at[by]))
 
 
 class SortedView:
