@@ -236,20 +236,33 @@ class Postings:
         value_map: np.ndarray,
         rank_map: np.ndarray,
         added: tuple[np.ndarray, np.ndarray],
-        n: int,
     ) -> Postings:
         """These postings after a patch: ``values`` the field's values now,
-        ``value_map`` each old value code's new one (-1: gone), ``rank_map`` each old
-        rank's new one (-1: the article is gone; kept articles keep their order),
-        ``added``: the (value code, rank) of each entry of the added articles; ``n``:
-        how many articles there are now."""
-        size = max(n, 1)
-        old_codes = owners(self.ptr)
-        new_ranks = rank_map[self.ranks]
-        kept = new_ranks >= 0
-        keys = value_map[old_codes[kept]] * size + new_ranks[kept]  # ascending
-        fresh = np.sort(added[0].astype(np.int64) * size + added[1])
-        keys = np.insert(keys, np.searchsorted(keys, fresh), fresh)
-        codes = keys // size
-        ptr = np.searchsorted(codes, np.arange(len(values) + 1))
-        return Postings(values, ptr.astype(np.int64), (keys % size).astype(self.ranks.dtype))
+        ``value_map`` each old value code's new one (-1: gone; the values keep their
+        order), ``rank_map`` each old rank's new one (-1: the article is gone; kept
+        articles keep their order), ``added``: the (value code, rank) of each entry of
+        the added articles. A few passes over the ranks, whatever the change."""
+        ranks = rank_map[self.ranks].astype(self.ranks.dtype)
+        counts = np.diff(self.ptr)
+        gone = np.flatnonzero(ranks < 0)
+        if len(gone):  # entries of removed articles, each counted off its value
+            counts = counts - np.bincount(
+                np.searchsorted(self.ptr, gone, "right") - 1, minlength=len(counts)
+            )
+            ranks = np.delete(ranks, gone)
+        new_counts = np.zeros(len(values), np.int64)
+        kept_values = value_map >= 0
+        new_counts[value_map[kept_values]] = counts[kept_values]
+        ptr = np.zeros(len(values) + 1, np.int64)
+        np.cumsum(new_counts, out=ptr[1:])
+        codes, new_ranks = added
+        if len(codes):  # each where its value's ranks put it
+            by = np.lexsort((new_ranks, codes))
+            codes, new_ranks = codes[by], new_ranks[by].astype(ranks.dtype)
+            at = [
+                int(ptr[c]) + int(np.searchsorted(ranks[ptr[c] : ptr[c + 1]], r))
+                for c, r in zip(codes.tolist(), new_ranks.tolist(), strict=True)
+            ]
+            ranks = np.insert(ranks, at, new_ranks)
+            ptr[1:] += np.cumsum(np.bincount(codes, minlength=len(values)))
+        return Postings(values, ptr, ranks)

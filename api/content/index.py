@@ -1010,12 +1010,16 @@ class SortedView:
         placed = np.array(at, np.int64) + np.arange(len(added))  # the added ones' ranks
         fresh = np.zeros(len(order), np.bool_)
         fresh[placed] = True
-        rank_map = np.full(len(self.order), -1, np.int64)
+        rank_map = np.full(len(self.order), -1, np.int32 if len(order) < (1 << 31) else np.int64)
         rank_map[stays] = np.flatnonzero(~fresh)
         view = SortedView.__new__(SortedView)
         view.order = order
         view.members = members
-        view.columns = {name: values[order] for name, values in columns.items()}
+        # (In order already: the kept values as they were, the added ones inserted.)
+        view.columns = {
+            name: np.insert(self.columns[name][stays], at, values[added])
+            for name, values in columns.items()
+        }
         view.postings = {}
         for group, field in fields.items():
             entries = [(field.values_of(p), r) for p, r in zip(added, placed, strict=True)]
@@ -1024,11 +1028,7 @@ class SortedView:
                 [np.full(len(c), r, np.int64) for c, r in entries] or [np.zeros(0, np.int64)]
             )
             view.postings[group] = self.postings[group].patched(
-                field.values,
-                field.value_map(old_fields[group]),
-                rank_map,
-                (codes, ranks),
-                len(order),
+                field.values, field.value_map(old_fields[group]), rank_map, (codes, ranks)
             )
         return view
 
