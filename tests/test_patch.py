@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 from test_search_update import _answers
 
+from api.content import build as build_module
 from api.content import index as index_module
 from api.content.artifact import MANIFEST, ArtifactStore
-from api.content.build import build_index
+from api.content.build import build_index, read_folder
+from api.content.cache import BuildCache
 from api.content.columns import Field, gather
 from api.content.generate import generate
 from api.content.index import BLOB_FILE, ArticleFilter
@@ -162,27 +164,66 @@ def test_many_changes_are_assembled_not_patched(base_corpus, tmp_path, monkeypat
     assert _manifest(store, rebuilt.version)["patched"] is False
 
 
-def test_a_patch_is_not_made_from_a_version_it_does_not_start_from(
+def test_a_patch_starts_from_the_current_version_whatever_was_built_since(
     base_corpus, tmp_path, monkeypatch
 ):
-    """The records in the builder's memory must be those of the current version: after a
-    build of another folder state (here: the current version pointed back), a change is
-    assembled, never applied to the wrong base."""
+    """A patch applies the changes between the current artifact's files and the
+    folder's: after a build that was never made current (here: the current version
+    pointed back), the next one patches the current one with both changes."""
     monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
     folder = tmp_path / "corpus"
     shutil.copytree(base_corpus, folder)
     cache = tmp_path / "cache"
     first, _ = build_index(folder, cache_dir=cache)
-    path = sorted(folder.rglob("*.md"))[10]
-    _edit(path, "title: ", "title: One ")
+    one, two = sorted(folder.rglob("*.md"))[10:12]
+    _edit(one, "title: ", "title: One ")
     build_index(folder, cache_dir=cache)
     store = ArtifactStore.for_folder(cache, folder)
     store.set_current(first.version)  # (as if the second had never been published)
+    _edit(two, "title: ", "title: Two ")
+    third, _ = build_index(folder, cache_dir=cache)
+    assert _manifest(store, third.version)["patched"] is True
+    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
+    assert _state(third) == _state(fresh)
+
+
+def test_the_records_of_a_stopped_build_are_never_patched_in(base_corpus, tmp_path, monkeypatch):
+    """Without the current version's keys (a new process), a patch can come from the
+    per-file cache in memory only when it holds exactly the current version's files:
+    not the records of a build that read a later state and stopped."""
+    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
+    folder = tmp_path / "corpus"
+    shutil.copytree(base_corpus, folder)
+    cache = tmp_path / "cache"
+    build_index(folder, cache_dir=cache)
+    store = ArtifactStore.for_folder(cache, folder)
+    path = sorted(folder.rglob("*.md"))[10]
+    _edit(path, "title: ", "title: One ")
+    read_folder(folder, cache=BuildCache(store.dir))  # read, never built
+    build_module._versions_seen.clear()
     _edit(path, "title: One ", "title: Two ")
     third, _ = build_index(folder, cache_dir=cache)
     assert _manifest(store, third.version)["patched"] is False
     fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
     assert _state(third) == _state(fresh)
+
+
+def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(
+    base_corpus, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
+    folder = tmp_path / "corpus"
+    shutil.copytree(base_corpus, folder)
+    cache = tmp_path / "cache"
+    build_index(folder, cache_dir=cache)
+    build_module._versions_seen.clear()  # (a new process: its records come from the file)
+    BuildCache._memory.clear()
+    _change(folder, 0)
+    patched, _ = build_index(folder, cache_dir=cache)
+    store = ArtifactStore.for_folder(cache, folder)
+    assert _manifest(store, patched.version)["patched"] is True
+    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
+    assert _state(patched) == _state(fresh)
 
 
 def test_field_patches_keep_names_and_drop_unused_values():

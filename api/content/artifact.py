@@ -146,7 +146,7 @@ class ArtifactStore:
         self.versions.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self.versions, prefix=f".{version}-"))
         try:
-            previous = self._previous()
+            previous = self.previous()
             built = ContentIndex(content, search_path=tmp / SEARCH_FOLDER, previous=previous)
             del previous
             built.save(tmp)
@@ -173,7 +173,7 @@ class ArtifactStore:
             shutil.rmtree(tmp, ignore_errors=True)
         return self.open(version)
 
-    def _previous(self) -> ContentIndex | None:
+    def previous(self) -> ContentIndex | None:
         """The current artifact, when this code built it: the next one can start from
         it (:meth:`ContentIndex._update_from`)."""
         version = self.current_version()

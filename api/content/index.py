@@ -86,6 +86,11 @@ INCREMENTAL_MAX_SHARE = 0.2
 BLOB_MAX_GARBAGE = 0.25
 
 
+class NotPatchable(RuntimeError):
+    """Content that holds only what changed cannot be applied to the previous version
+    (e.g. an id of two files): every file must be read."""
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleFilter:
     """Which articles a list shows. Values within a field are OR-ed, fields AND-ed.
@@ -173,6 +178,8 @@ class ContentIndex:
         changes = _patchable(content, previous)
         self.patched = changes is not None and self._patch(content, changes, previous, search_path)
         if not self.patched:
+            if content.records is None:  # only the changes were read
+                raise NotPatchable(f"version {content.version} is no patch of its previous")
             self._assemble(content, previous, search_path)
         self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
 

@@ -84,7 +84,7 @@ class FolderContent:
     """Everything read from a content folder, in file order."""
 
     root: Path
-    records: list[ArticleRecord]
+    records: list[ArticleRecord] | None  # None: only ``changes`` were read
     skipped: list[Skipped]
     version: str  # changes whenever any file is added, removed or changed
     files: int
