@@ -200,7 +200,8 @@ def test_the_records_of_a_stopped_build_are_never_patched_in(base_corpus, tmp_pa
     path = sorted(folder.rglob("*.md"))[10]
     _edit(path, "title: ", "title: One ")
     read_folder(folder, cache=BuildCache(store.dir))  # read, never built
-    build_module._versions_seen.clear()
+    build_module._seen.clear()  # (a new process knows no version's keys)
+    build_module._built.clear()
     _edit(path, "title: One ", "title: Two ")
     third, _ = build_index(folder, cache_dir=cache)
     assert _manifest(store, third.version)["patched"] is False
@@ -216,7 +217,10 @@ def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(
     shutil.copytree(base_corpus, folder)
     cache = tmp_path / "cache"
     build_index(folder, cache_dir=cache)
-    build_module._versions_seen.clear()  # (a new process: its records come from the file)
+    (
+        build_module._seen.clear(),
+        build_module._built.clear(),
+    )  # (a new process: its records come from the file)
     BuildCache._memory.clear()
     _change(folder, 0)
     patched, _ = build_index(folder, cache_dir=cache)

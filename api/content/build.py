@@ -79,7 +79,6 @@ def build_index(
     store = ArtifactStore.for_folder(cache_dir, root)
     keys = _checked_scan(root) or scan_folder(root)
     version = _version(keys)
-    _keys_of_version(root, version, keys)
     with store.build_lock():
         index = _open_existing(store, version)
         if index is not None:
@@ -107,6 +106,7 @@ def build_index(
             )
         if make_current:
             store.set_current(version)
+        _note_keys(_built, root, version, keys)
     store.prune()
     return index, report
 
@@ -125,7 +125,7 @@ def _changed_content(
     one patched (:meth:`ContentIndex._patch`), and no other file is read, nor the
     per-file cache (seconds and gigabytes at 1,000,000 files). None otherwise."""
     current = store.current_version()
-    base = None if current is None else _versions_seen.get(root, {}).get(current)
+    base = None if current is None else _keys_of_version(root, current)
     if base is None:
         return None
     previous = store.previous()
@@ -153,22 +153,30 @@ def _changed_content(
     )
 
 
-# The keys of the last few versions each folder was seen at (by folder_version and
-# build_index): the current artifact's tell _changed_content which files changed since.
-_versions_seen: dict[Path, dict[str, dict[str, Key]]] = {}
-VERSIONS_SEEN = 3
+# The keys of the version each folder was last seen at (folder_version) and last built
+# at (build_index): the current artifact's, among them, tell _changed_content which files
+# changed since. Mostly one dict (both are the folder's last scan), two during a build.
+_seen: dict[Path, tuple[str, dict[str, Key]]] = {}
+_built: dict[Path, tuple[str, dict[str, Key]]] = {}
 
 
-def _keys_of_version(root: Path, version: str, keys: dict[str, Key]) -> None:
-    """Remember that ``keys`` (never changed once made: see :class:`_Scan`) are ``version``."""
+def _keys_of_version(root: Path, version: str) -> dict[str, Key] | None:
+    """The keys of ``root`` at ``version``, if this process saw the folder at it last."""
     with _remembered_lock:
-        seen = _versions_seen.setdefault(root, {})
-        seen.pop(version, None)
-        seen[version] = keys
-        while len(seen) > VERSIONS_SEEN:
-            del seen[next(iter(seen))]
-        while len(_versions_seen) > REMEMBERED_FOLDERS:
-            del _versions_seen[next(iter(_versions_seen))]
+        for known in (_seen.get(root), _built.get(root)):
+            if known is not None and known[0] == version:
+                return known[1]
+    return None
+
+
+def _note_keys(memory: dict, root: Path, version: str, keys: dict[str, Key]) -> None:
+    """Remember (in ``_seen`` or ``_built``) that ``keys`` (never changed once made:
+    see :class:`_Scan`) are ``version`` of ``root``."""
+    with _remembered_lock:
+        memory.pop(root, None)
+        memory[root] = (version, keys)
+        while len(memory) > REMEMBERED_FOLDERS:
+            del memory[next(iter(memory))]
 
 
 def _open_existing(store: ArtifactStore, version: str) -> ContentIndex | None:
@@ -294,7 +302,7 @@ def folder_version(root: Path, changed: Iterable[str] | None = None) -> str:
     keys = scan_folder(root) if scan is None else scan.keys
     _scans.checked = (root, keys)
     version = _version(keys)
-    _keys_of_version(root, version, keys)
+    _note_keys(_seen, root, version, keys)
     return version
 
 
