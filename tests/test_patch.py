@@ -217,10 +217,9 @@ def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(
     shutil.copytree(base_corpus, folder)
     cache = tmp_path / "cache"
     build_index(folder, cache_dir=cache)
-    (
-        build_module._seen.clear(),
-        build_module._built.clear(),
-    )  # (a new process: its records come from the file)
+    # A new process: it knows no version's keys, its records come from the file.
+    build_module._seen.clear()
+    build_module._built.clear()
     BuildCache._memory.clear()
     _change(folder, 0)
     patched, _ = build_index(folder, cache_dir=cache)
