@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from api.content import build
-from api.content.seeds import content_file_key, scan_content_files
+from api.content.scan import content_file_key
+from api.content.seeds import scan_content_files
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from .artifact import ArtifactStore
 from .cache import BuildCache, Entries, Key, index_fingerprint
 from .index import INCREMENTAL_MAX_SHARE, ContentIndex, NotPatchable
 from .records import ArticleRecord, Changes, FolderContent, Skipped, check_folder
-from .seeds import RescanNeeded, content_file_key, read_article, scan_content_files
+from .scan import RescanNeeded, content_file_key
+from .seeds import read_article, scan_content_files
 
 log = logging.getLogger(__name__)
 
