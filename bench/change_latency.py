@@ -48,6 +48,18 @@ def get(url: str) -> tuple[int, dict | None]:
         return 0, None
 
 
+def builder_finished(base: str) -> float:
+    """When the builder last finished a look at the folder (epoch seconds; 0: not yet)."""
+    try:
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("news_api_last_load_timestamp_seconds "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
 def wait_until(check, timeout: float) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
@@ -82,8 +94,13 @@ def main() -> None:
     server = subprocess.Popen([PY, "-m", "api.operations.server"], cwd=ROOT, env=env)
     written: list[tuple[Path, bytes | None]] = []  # (path, original bytes or None if new)
     try:
+        started_at = time.time()
         ready = wait_until(lambda: get(f"{base}/readyz")[0] == 200, 7200)
         print(f"ready {ready:.1f} s after the start", flush=True)
+        # A restart serves at once while the builder still looks at every file (a scan:
+        # seconds at 1,000,000) holding the build lock: changes start after that look.
+        settled = wait_until(lambda: builder_finished(base) >= started_at, 7200)
+        print(f"the builder's first look at the folder ended {ready + settled:.1f} s after start")
         newest = get(f"{base}/articles?pageSize=3&fields=id")[1]["items"]
         times: dict[str, list[float]] = {"changed": [], "added": [], "deleted": []}
         files = sorted(p for p in corpus.rglob("*.md"))
