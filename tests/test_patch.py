@@ -37,6 +37,15 @@ def base_corpus(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture
+def folder(base_corpus, tmp_path, monkeypatch) -> Path:
+    """A copy of the corpus to change, patched even though it is small."""
+    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
+    copy = tmp_path / "corpus"
+    shutil.copytree(base_corpus, copy)
+    return copy
+
+
 def _state(index) -> dict:
     """Everything the index answers, by id (positions are the index's own business)."""
     ids = list(index.ids)
@@ -79,6 +88,17 @@ def _state(index) -> dict:
     # (Not compared: similar articles and relevance order, whose BM25 statistics count
     # deleted documents until their segment merges: see tests/test_search_update.py.)
     return out
+
+
+def _built_as_fresh(folder: Path, cache: Path, tmp_path: Path, *, patched: bool):
+    """Build ``folder`` into ``cache``; check that it was ``patched`` (or assembled) and
+    that it answers as a fresh build of the folder does."""
+    index, _ = build_index(folder, cache_dir=cache)
+    store = ArtifactStore.for_folder(cache, folder)
+    assert _manifest(store, index.version)["patched"] is patched
+    fresh, _ = build_index(folder, cache_dir=tmp_path / f"fresh-{index.version}")
+    assert _state(index) == _state(fresh)
+    return index
 
 
 def _first_id(directory) -> str:
@@ -130,10 +150,7 @@ def _change(folder: Path, round_: int) -> None:
     (files[9 * step]).unlink()
 
 
-def test_a_patched_index_answers_as_a_fresh_build(base_corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
-    folder = tmp_path / "corpus"
-    shutil.copytree(base_corpus, folder)
+def test_a_patched_index_answers_as_a_fresh_build(folder, tmp_path):
     cache = tmp_path / "cache"
     first, _ = build_index(folder, cache_dir=cache)
     store = ArtifactStore.for_folder(cache, folder)
@@ -141,20 +158,14 @@ def test_a_patched_index_answers_as_a_fresh_build(base_corpus, tmp_path, monkeyp
     before = _state(first)
     for round_ in range(3):  # patches of patches
         _change(folder, round_)
-        patched, _ = build_index(folder, cache_dir=cache)
-        assert _manifest(store, patched.version)["patched"] is True, round_
-        fresh, _ = build_index(folder, cache_dir=tmp_path / f"fresh-{round_}")
-        assert _state(patched) == _state(fresh)
+        patched = _built_as_fresh(folder, cache, tmp_path, patched=True)
         # The blob is the previous file, extended: one inode for every patched version.
         blob = store.versions / patched.version / BLOB_FILE
         assert os.stat(blob).st_nlink >= 2
     assert _state(first) == before  # earlier versions answer as they did
 
 
-def test_many_changes_are_assembled_not_patched(base_corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
-    folder = tmp_path / "corpus"
-    shutil.copytree(base_corpus, folder)
+def test_many_changes_are_assembled_not_patched(folder, tmp_path):
     cache = tmp_path / "cache"
     build_index(folder, cache_dir=cache)
     for path in sorted(folder.rglob("*.md"))[:100]:  # more than a fifth
@@ -164,15 +175,10 @@ def test_many_changes_are_assembled_not_patched(base_corpus, tmp_path, monkeypat
     assert _manifest(store, rebuilt.version)["patched"] is False
 
 
-def test_a_patch_starts_from_the_current_version_whatever_was_built_since(
-    base_corpus, tmp_path, monkeypatch
-):
+def test_a_patch_starts_from_the_current_version_whatever_was_built_since(folder, tmp_path):
     """A patch applies the changes between the current artifact's files and the
     folder's: after a build that was never made current (here: the current version
     pointed back), the next one patches the current one with both changes."""
-    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
-    folder = tmp_path / "corpus"
-    shutil.copytree(base_corpus, folder)
     cache = tmp_path / "cache"
     first, _ = build_index(folder, cache_dir=cache)
     one, two = sorted(folder.rglob("*.md"))[10:12]
@@ -181,19 +187,13 @@ def test_a_patch_starts_from_the_current_version_whatever_was_built_since(
     store = ArtifactStore.for_folder(cache, folder)
     store.set_current(first.version)  # (as if the second had never been published)
     _edit(two, "title: ", "title: Two ")
-    third, _ = build_index(folder, cache_dir=cache)
-    assert _manifest(store, third.version)["patched"] is True
-    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
-    assert _state(third) == _state(fresh)
+    _built_as_fresh(folder, cache, tmp_path, patched=True)
 
 
-def test_the_records_of_a_stopped_build_are_never_patched_in(base_corpus, tmp_path, monkeypatch):
+def test_the_records_of_a_stopped_build_are_never_patched_in(folder, tmp_path):
     """Without the current version's keys (a new process), a patch can come from the
     per-file cache in memory only when it holds exactly the current version's files:
     not the records of a build that read a later state and stopped."""
-    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
-    folder = tmp_path / "corpus"
-    shutil.copytree(base_corpus, folder)
     cache = tmp_path / "cache"
     build_index(folder, cache_dir=cache)
     store = ArtifactStore.for_folder(cache, folder)
@@ -203,18 +203,10 @@ def test_the_records_of_a_stopped_build_are_never_patched_in(base_corpus, tmp_pa
     build_module._seen.clear()  # (a new process knows no version's keys)
     build_module._built.clear()
     _edit(path, "title: One ", "title: Two ")
-    third, _ = build_index(folder, cache_dir=cache)
-    assert _manifest(store, third.version)["patched"] is False
-    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
-    assert _state(third) == _state(fresh)
+    _built_as_fresh(folder, cache, tmp_path, patched=False)
 
 
-def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(
-    base_corpus, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
-    folder = tmp_path / "corpus"
-    shutil.copytree(base_corpus, folder)
+def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(folder, tmp_path):
     cache = tmp_path / "cache"
     build_index(folder, cache_dir=cache)
     # A new process: it knows no version's keys, its records come from the file.
@@ -222,11 +214,7 @@ def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(
     build_module._built.clear()
     BuildCache._memory.clear()
     _change(folder, 0)
-    patched, _ = build_index(folder, cache_dir=cache)
-    store = ArtifactStore.for_folder(cache, folder)
-    assert _manifest(store, patched.version)["patched"] is True
-    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
-    assert _state(patched) == _state(fresh)
+    _built_as_fresh(folder, cache, tmp_path, patched=True)
 
 
 def test_field_patches_keep_names_and_drop_unused_values():
@@ -281,12 +269,7 @@ def test_title_ranks_between_two_titles_never_run_out():
     assert same[0] == ranks[1]  # an equal title, an equal rank
 
 
-def test_a_patched_index_knows_which_file_each_article_came_from(
-    base_corpus, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
-    folder = tmp_path / "corpus"
-    shutil.copytree(base_corpus, folder)
+def test_a_patched_index_knows_which_file_each_article_came_from(folder, tmp_path):
     cache = tmp_path / "cache"
     build_index(folder, cache_dir=cache)
     _change(folder, 2)
