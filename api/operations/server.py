@@ -9,7 +9,9 @@ Three kinds of process, chosen by measurement (decision 0019):
 - granian (a Rust HTTP/1.1 server with keep-alive) and its worker processes, each
   running the WSGI app in *follow* mode: it maps the artifact ``CURRENT`` names and
   swaps in the next one within ``FOLLOW_INTERVAL`` seconds (:mod:`api.store`). Nothing is
-  built or copied per worker: every worker maps the same files.
+  built or copied per worker: every worker maps the same files. granian's main process
+  imports the app's modules before it forks the workers (:mod:`.granian_main`), so a
+  worker only creates the app, and the modules' memory is shared.
 
 A restart with unchanged content serves at once (the workers map the existing artifact
 while the builder checks the folder in the background). ``SIGTERM`` or ``SIGINT``:
@@ -62,7 +64,7 @@ def granian_command(host: str, port: int, workers: int, log_config: Path | None)
     cmd = [
         sys.executable,
         "-m",
-        "granian",
+        "api.operations.granian_main",
         "--interface",
         "wsgi",
         "--http",
