@@ -75,3 +75,26 @@ def test_the_workers_app_is_kept_out_of_full_garbage_collections(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) < 0.005  # seconds (15 ms or more without the freeze)
+
+
+def test_granians_main_process_loads_the_app_modules_and_no_thread(tmp_path):
+    """granian forks its workers from a process (api/operations/granian_main.py) that
+    has imported what every worker imports: a worker only creates the app. It must hold
+    no thread then (a fork copies only the thread that forks): numpy's BLAS pool is off."""
+    code = (
+        "import os, sys; import api.operations.granian_main; "
+        "print(len(os.listdir('/proc/self/task')), "
+        "all(m in sys.modules for m in ('flask', 'numpy', 'marshmallow', 'tantivy', 'api.app')), "
+        "'wsgi' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # One thread, the modules loaded, and no app made (wsgi creates it, in each worker).
+    assert done.stdout.split() == ["1", "True", "False"]
