@@ -260,13 +260,13 @@ def test_title_ranks_between_two_titles_never_run_out():
     for k in range(80):  # each new title sorts just before the last one added
         new = "a" + "z" * (80 - k)
         record = SimpleNamespace(title=new)
-        rank = index_module._title_ranks(previous := Previous(titles, ranks), [record])
-        ranks = np.concatenate([previous._columns["title"], rank])
+        kept, rank = index_module._title_ranks(Previous(titles, ranks), [record])
+        ranks = np.concatenate([kept, rank])
         titles.append(new)
         order = np.argsort(ranks, kind="stable")
         assert [titles[i] for i in order] == sorted(titles, key=lambda t: (t.casefold(), t))
-    same = index_module._title_ranks(Previous(titles, ranks), [SimpleNamespace(title="b")])
-    assert same[0] == ranks[1]  # an equal title, an equal rank
+    kept, same = index_module._title_ranks(Previous(titles, ranks), [SimpleNamespace(title="b")])
+    assert same[0] == kept[1]  # an equal title, an equal rank
 
 
 def test_a_patched_index_knows_which_file_each_article_came_from(folder, tmp_path):

@@ -245,9 +245,8 @@ class ContentIndex:
         kept_keys = old_keys[kept]
         at = np.searchsorted(kept_keys, added_keys)
         inside = at < len(kept_keys)
-        if np.any(kept_keys[at[inside]] == added_keys[inside]) or len(np.unique(added_keys)) < len(
-            added_keys
-        ):
+        kept_too = np.any(kept_keys[at[inside]] == added_keys[inside])
+        if kept_too or len(np.unique(added_keys)) < len(added_keys):
             return False  # an id of two files: the first in file order wins (assembled)
         k = len(added)
         n = len(kept) + k
@@ -280,8 +279,7 @@ class ContentIndex:
             for name, values in previous._columns.items()
             if name != "title"
         }
-        titles = _title_ranks(previous, added)  # (first: it may make the previous dense)
-        self._columns["title"] = column(previous._columns["title"], titles)
+        self._columns["title"] = column(*_title_ranks(previous, added))
         self._fields = {
             name: field.patched(_field_rows(name, added), source)
             for name, field in previous._fields.items()
@@ -401,7 +399,6 @@ class ContentIndex:
             self._digests[owner] = np.frombuffer(digest, np.uint64)[0]
             parts.append(article)
             size += len(article)
-        self._relinked = len(relink)
         self._blob_base = (base_path, base)
         self._appended = b"".join(parts)
         self._blob_garbage = size - int((self._end - self._start).sum())
@@ -1539,12 +1536,15 @@ def _article_json(head: bytes, items: list[bytes]) -> tuple[bytes, list[tuple[in
     return head + b",".join(items) + _RELATED_CLOSE, bounds
 
 
-def _title_ranks(previous: ContentIndex, added: Sequence[ArticleRecord]) -> np.ndarray:
+def _title_ranks(
+    previous: ContentIndex, added: Sequence[ArticleRecord]
+) -> tuple[np.ndarray, np.ndarray]:
     """Title ranks for ``added`` consistent with ``previous``'s: equal titles, equal
     ranks; otherwise strictly between their neighbours' (binary searches of the previous
-    title order, reading titles from its blob). When two neighbours' ranks are too close
-    for that (many arrivals between the same two titles), the previous ranks are made
-    dense again first: a rank is only an order."""
+    title order, reading titles from its blob). Returns the previous articles' ranks and
+    the added ones'. When two neighbours' ranks are too close for that (many arrivals
+    between the same two titles), the previous ranks are made dense again first: a rank
+    is only an order."""
     order = previous._views["title"].order
     n = len(order)
 
@@ -1566,7 +1566,6 @@ def _title_ranks(previous: ContentIndex, added: Sequence[ArticleRecord]) -> np.n
     for dense in (False, True):
         if dense:  # (each rank the number of distinct ones below it)
             ranks = np.unique(ranks, return_inverse=True)[1].astype(np.float64)
-            previous._columns = {**previous._columns, "title": ranks}
         out = np.empty(len(added), np.float64)
         for j, (i, equal, key) in enumerate(found):
             if equal:
@@ -1579,7 +1578,7 @@ def _title_ranks(previous: ContentIndex, added: Sequence[ArticleRecord]) -> np.n
             if not lo < out[j] < hi:
                 break
         else:
-            return out
+            return ranks, out
     raise AssertionError("dense ranks always leave room")
 
 
