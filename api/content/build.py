@@ -88,17 +88,15 @@ def build_index(
         else:
             cache = BuildCache(store.dir) if cache_dir else None
             content = index = None
-            if cache_dir is not None:  # only the changed files read, the current patched
-                content = _changed_content(root, store, keys, version, workers, stop)
+            if cache is not None:  # only the changed files read, the current patched
+                content = _changed_content(root, store, keys, version, cache, workers, stop)
             if content is not None:
                 try:
                     index = store.write(content)
                 except NotPatchable as exc:  # (its text: the exception holds the previous index)
                     log.info("assembling version %s: %s", version, str(exc))
             if index is None:
-                content = read_folder(
-                    root, keys=keys, version=version, cache=cache, workers=workers, stop=stop
-                )
+                content = read_folder(root, keys=keys, cache=cache, workers=workers, stop=stop)
                 _check_stop(stop)  # writing takes minutes at 1,000,000; what was read is kept
                 index = store.write(content)
             if cache is not None and cache_write != "later":
@@ -118,16 +116,22 @@ def _changed_content(
     store: ArtifactStore,
     keys: dict[str, Key],
     version: str,
+    cache: BuildCache,
     workers: int | None,
     stop: threading.Event | None,
 ) -> FolderContent | None:
     """The content of version ``version`` as the changes since the current artifact
-    (records of the changed files only, :class:`~.records.Changes`), when this process
-    knows the current version's keys and few files changed; the artifact is then that
-    one patched (:meth:`ContentIndex._patch`), and no other file is read, nor the
-    per-file cache (seconds and gigabytes at 1,000,000 files). None otherwise."""
+    (records of the changed files only, :class:`~.records.Changes`), when the current
+    version's keys are known and few files changed; the artifact is then that one
+    patched (:meth:`ContentIndex._patch`), and no other file is read. None otherwise.
+
+    The current version's keys: those this process saw the folder at, or else (a new
+    process, started on a folder that changed meanwhile) those of the per-file cache,
+    when they are that version's."""
     current = store.current_version()
-    base = None if current is None else _keys_of_version(root, current)
+    if current is None:
+        return None
+    base = _keys_of_version(root, current) or _cached_keys(cache, current)
     if base is None:
         return None
     previous = store.previous()
@@ -153,6 +157,12 @@ def _changed_content(
         keys=keys,
         changes=Changes(previous.version, added, removed, sorted(touched)),
     )
+
+
+def _cached_keys(cache: BuildCache, version: str) -> dict[str, Key] | None:
+    """The keys of the files the per-file cache holds, if they are ``version``'s."""
+    keys = {rel: entry[0] for rel, entry in cache.load().items()}
+    return keys if keys and _version(keys) == version else None
 
 
 # The keys of the version each folder was last seen at (folder_version) and last built
@@ -206,7 +216,6 @@ def read_folder(
     root: Path,
     *,
     keys: dict[str, Key] | None = None,
-    version: str | None = None,
     cache: BuildCache | None = None,
     workers: int | None = None,
     stop: threading.Event | None = None,
@@ -225,15 +234,13 @@ def read_folder(
             to_read.append(rel)
 
     hits = len(entries)
-    version = version or _version(keys)
     try:
         for rel, result in _read_all(root, to_read, workers or os.cpu_count() or 1, stop):
             entries[rel] = (keys[rel], result)
     finally:  # also what a stopped build read: the next build reads only the rest
         if cache is not None and (len(entries) > hits or len(cached) != len(entries)):
-            cache.remember(entries, version if len(entries) == len(keys) else None)
-            # written by build_index once the artifact is, or by a stopping server
-            # (builder.shut_down)
+            cache.remember(entries)  # written by build_index once the artifact is, or
+            # by a stopping server (builder.shut_down)
 
     records, skipped = [], []
     for rel in keys:
@@ -243,44 +250,11 @@ def read_folder(
         root=root,
         records=records,
         skipped=skipped,
-        version=version,
+        version=_version(keys),
         files=len(keys),
         parsed=len(to_read),
         keys=keys,
-        changes=_changes(cache, cached, entries, to_read) if cache is not None else None,
     )
-
-
-def _changes(
-    cache: BuildCache, cached: Entries, entries: Entries, read: list[str]
-) -> Changes | None:
-    """What changed between the files ``cached`` and those read now (``entries``, of
-    which ``read`` were parsed), when the version of ``cached`` is known: the index of
-    that version can then be patched (:class:`~.records.Changes`)."""
-    if not cached or len(read) > len(entries) // 5:
-        return None
-    base = cache.version_of(cached)
-    if base is None and not cache.in_memory(cached):  # read from the file: every file
-        base = _version({rel: entry[0] for rel, entry in cached.items()})
-    if base is None:
-        return None
-    added, removed, removed_paths = [], [], []
-    for rel in read:
-        old = cached.get(rel)
-        if old is not None and isinstance(old[1], ArticleRecord):
-            removed.append(old[1].id)
-        new = entries[rel][1]
-        if isinstance(new, ArticleRecord):
-            added.append(new)
-        elif old is not None and isinstance(old[1], ArticleRecord):
-            removed_paths.append(rel)
-    new_files = sum(rel not in cached for rel in read)
-    if len(cached) > len(entries) - new_files:  # some cached files are gone: which
-        for rel in cached.keys() - entries.keys():
-            if isinstance(cached[rel][1], ArticleRecord):
-                removed.append(cached[rel][1].id)
-                removed_paths.append(rel)
-    return Changes(base, added, removed, removed_paths)
 
 
 def folder_version(root: Path, changed: Iterable[str] | None = None) -> str:

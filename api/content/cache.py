@@ -82,8 +82,6 @@ class BuildCache:
 
     _memory: ClassVar[dict[Path, tuple[str, Entries]]] = {}
     _unwritten: ClassVar[set[Path]] = set()  # remembered entries the file lacks
-    # The folder version that remembered entries are (all the files of one scan).
-    _versions: ClassVar[dict[Path, tuple[Entries, str]]] = {}
     _writing = threading.Lock()
     _writers: ClassVar[list[threading.Thread]] = []
 
@@ -108,25 +106,10 @@ class BuildCache:
             return {}
         return entries
 
-    def remember(self, entries: Entries, version: str | None = None) -> None:
-        """Keep ``entries`` in memory for the next build of this process (see :meth:`flush`);
-        ``version``: the folder version they are, if they are every file of one scan."""
+    def remember(self, entries: Entries) -> None:
+        """Keep ``entries`` in memory for the next build of this process (see :meth:`flush`)."""
         self._memory[self.path] = (self.fingerprint, entries)
         self._unwritten.add(self.path)
-        self._versions.pop(self.path, None)
-        if version is not None:
-            self._versions[self.path] = (entries, version)
-
-    def version_of(self, entries: Entries) -> str | None:
-        """The folder version ``entries`` (as :meth:`load` returned them) were remembered
-        as (None: not known)."""
-        remembered = self._versions.get(self.path)
-        return remembered[1] if remembered is not None and remembered[0] is entries else None
-
-    def in_memory(self, entries: Entries) -> bool:
-        """Whether ``entries`` came from this process's memory (not from the file)."""
-        remembered = self._memory.get(self.path)
-        return remembered is not None and remembered[1] is entries
 
     def flush(self, *, background: bool = False) -> None:
         """Write the remembered entries to the file (``background``: in a thread, after
