@@ -203,7 +203,9 @@ class Postings:
         self.values = values
         self.ptr = ptr  # value code -> its slice of ranks
         self.ranks = ranks
-        self._code = {value: i for i, value in enumerate(values)}
+        # Each value's slice as plain ints, made once: a request looks one up and slices.
+        bounds = ptr.tolist()
+        self._slices = {value: slice(bounds[i], bounds[i + 1]) for i, value in enumerate(values)}
 
     def __getstate__(self) -> tuple:
         return self.values, self.ptr, self.ranks
@@ -212,8 +214,8 @@ class Postings:
         self.__init__(*state)
 
     def get(self, value: str, default: np.ndarray | None = None) -> np.ndarray | None:
-        code = self._code.get(value)
-        return default if code is None else self.ranks[self.ptr[code] : self.ptr[code + 1]]
+        found = self._slices.get(value)
+        return default if found is None else self.ranks[found]
 
     def __getitem__(self, value: str) -> np.ndarray:
         found = self.get(value)
@@ -222,7 +224,7 @@ class Postings:
         return found
 
     def __contains__(self, value: object) -> bool:
-        return value in self._code
+        return value in self._slices
 
     def __len__(self) -> int:
         return len(self.values)
