@@ -65,16 +65,8 @@ def test_the_workers_app_is_kept_out_of_full_garbage_collections(tmp_path):
         "assert gc.get_freeze_count() > 10000, gc.get_freeze_count(); "
         "t = time.perf_counter(); gc.collect(); print(time.perf_counter() - t)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        env={**os.environ, "NEWS_API_CACHE_DIR": str(tmp_path / "cache"), "NEWS_API_RELOAD": "off"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert float(done.stdout) < 0.005  # seconds (15 ms or more without the freeze)
+    env = {**os.environ, "NEWS_API_CACHE_DIR": str(tmp_path / "cache"), "NEWS_API_RELOAD": "off"}
+    assert float(_python(code, env)) < 0.005  # seconds (15 ms or more without the freeze)
 
 
 def test_granians_main_process_loads_the_app_modules_and_no_thread(tmp_path):
@@ -87,14 +79,20 @@ def test_granians_main_process_loads_the_app_modules_and_no_thread(tmp_path):
         "all(m in sys.modules for m in ('flask', 'numpy', 'marshmallow', 'tantivy', 'api.app')), "
         "'wsgi' in sys.modules)"
     )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    # One thread, the modules loaded, and no app made (wsgi creates it, in each worker).
+    assert _python(code, env).split() == ["1", "True", "False"]
+
+
+def _python(code: str, env: dict[str, str]) -> str:
+    """What ``python -c code`` prints, run from the project's root."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parent.parent,
-        env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    # One thread, the modules loaded, and no app made (wsgi creates it, in each worker).
-    assert done.stdout.split() == ["1", "True", "False"]
+    return done.stdout
