@@ -141,7 +141,7 @@ def _changed_content(
     new_files = sum(rel not in base for rel in changed)
     gone = [rel for rel in base if rel not in keys] if len(base) > len(keys) - new_files else []
     if len(changed) + len(gone) > INCREMENTAL_MAX_SHARE * len(previous):
-        return None
+        return None  # (before reading them: the patch would refuse, _update_from)
     added, skipped = [], []
     for _, result in _read_all(root, changed, workers or os.cpu_count() or 1, stop):
         (added if isinstance(result, ArticleRecord) else skipped).append(result)

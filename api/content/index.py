@@ -1615,8 +1615,6 @@ def _patchable(content: FolderContent, previous: ContentIndex | None) -> Changes
     n = len(previous)
     if n < INCREMENTAL_MIN_ARTICLES or previous._has_duplicates:
         return None  # small: assembling costs little; duplicates: file order decides
-    if len(changes.added) + len(changes.removed) > INCREMENTAL_MAX_SHARE * n:
-        return None
     if previous._blob_garbage > BLOB_MAX_GARBAGE * len(previous._blob):
         return None  # written whole again, without what no article uses
     return changes
