@@ -190,31 +190,68 @@ def test_a_patch_starts_from_the_current_version_whatever_was_built_since(folder
     _built_as_fresh(folder, cache, tmp_path, patched=True)
 
 
-def test_the_records_of_a_stopped_build_are_never_patched_in(folder, tmp_path):
-    """Without the current version's keys (a new process), a patch can come from the
-    per-file cache in memory only when it holds exactly the current version's files:
-    not the records of a build that read a later state and stopped."""
-    cache = tmp_path / "cache"
-    build_index(folder, cache_dir=cache)
-    store = ArtifactStore.for_folder(cache, folder)
-    path = sorted(folder.rglob("*.md"))[10]
-    _edit(path, "title: ", "title: One ")
-    read_folder(folder, cache=BuildCache(store.dir))  # read, never built
-    build_module._seen.clear()  # (a new process knows no version's keys)
+def _as_a_new_process() -> None:
+    """Forget what this process remembers of folders and records: a new process knows
+    only what the store holds."""
     build_module._built.clear()
-    _edit(path, "title: One ", "title: Two ")
-    _built_as_fresh(folder, cache, tmp_path, patched=False)
-
-
-def test_a_new_process_patches_from_the_per_file_cache_of_the_current_version(folder, tmp_path):
-    cache = tmp_path / "cache"
-    build_index(folder, cache_dir=cache)
-    # A new process: it knows no version's keys, its records come from the file.
-    build_module._seen.clear()
-    build_module._built.clear()
+    build_module._remembered.clear()
     BuildCache._memory.clear()
+
+
+def test_a_new_process_patches_from_the_keys_the_current_artifact_lists(folder, tmp_path):
+    """A server started on a folder changed since its last build patches that version:
+    the artifact lists the files it was built from, whatever built it."""
+    cache = tmp_path / "cache"
+    build_index(folder, cache_dir=cache)
+    _as_a_new_process()
     _change(folder, 0)
     _built_as_fresh(folder, cache, tmp_path, patched=True)
+
+
+def test_a_restart_after_patches_patches_the_last_one(folder, tmp_path, monkeypatch):
+    """The per-file cache is not rewritten by a patch (it is the last assembled
+    version's): a new process still patches the last patched version, from its keys,
+    without reading that cache (1,000,000 files: gigabytes) or any unchanged file."""
+    cache = tmp_path / "cache"
+    build_index(folder, cache_dir=cache)
+    _change(folder, 0)
+    _built_as_fresh(folder, cache, tmp_path, patched=True)
+    _as_a_new_process()
+    _change(folder, 1)
+    read = []
+    real_read = build_module.read_article
+    monkeypatch.setattr(BuildCache, "load", lambda self: pytest.fail("cache loaded"))
+    monkeypatch.setattr(
+        build_module, "read_article", lambda path, root: read.append(path) or real_read(path, root)
+    )
+    index, _ = build_index(folder, cache_dir=cache)
+    monkeypatch.undo()
+    store = ArtifactStore.for_folder(cache, folder)
+    assert _manifest(store, index.version)["patched"] is True
+    assert len(read) == 4  # (three changed files, one added: _change)
+    fresh, _ = build_index(folder, cache_dir=tmp_path / "fresh")
+    assert _state(index) == _state(fresh)
+
+
+def test_a_builder_keeps_no_keys_between_builds(folder, tmp_path):
+    """After a build, the folder's last scan is the artifact's list, not loaded; a look
+    at the folder that finds it unchanged lets the keys it loaded go again."""
+    cache = tmp_path / "cache"
+    first, _ = build_index(folder, cache_dir=cache)
+    scan = build_module._remembered[folder]
+    assert scan.held is None and scan.source[1] == first.version
+    path = sorted(folder.rglob("*.md"))[3]
+    assert build_module.folder_version(folder, {path.relative_to(folder).as_posix()}) == (
+        first.version
+    )
+    assert build_module._remembered[folder].held is None
+    _edit(path, "title: ", "title: Changed ")
+    changed = build_module.folder_version(folder, {path.relative_to(folder).as_posix()})
+    assert changed != first.version
+    second, _ = build_index(folder, cache_dir=cache)
+    assert second.version == changed
+    assert build_module._remembered[folder].held is None
+    assert build_module._built[folder].held is None
 
 
 def test_field_patches_keep_names_and_drop_unused_values():

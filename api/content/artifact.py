@@ -8,6 +8,7 @@ folder)::
         articles.json.bin         every article's JSON, end to end (mapped)
         arrays.bin, state.pickle  the numpy columns, sort orders, postings (mapped)
         search/                   the search index (opened read-only)
+        keys.pickle               the files it was built from: path -> (size, mtime_ns)
     <store>/CURRENT               the version to serve (replaced atomically)
     <store>/files.pickle          each file's parsed record, for cheap rebuilds
     <store>/status.json           the last build attempt (for /readyz and /metrics)
@@ -27,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import tempfile
 import time
@@ -39,13 +41,15 @@ from .index import SEARCH_FOLDER, ContentIndex
 from .search import temporary_folder
 
 if TYPE_CHECKING:
-    from .records import FolderContent
+    from .records import FolderContent, Key
 
 log = logging.getLogger(__name__)
 
 # Bump when the files of an artifact change shape: readers refuse other formats.
-FORMAT = 3  # 2: order keys (search updates in place); 3: columns (patched versions)
+# 4: the files' keys (the next version patched from them, in any process)
+FORMAT = 4  # 2: order keys (search updates in place); 3: columns (patched versions)
 MANIFEST = "manifest.json"
+KEYS = "keys.pickle"
 CURRENT = "CURRENT"
 STATUS = "status.json"
 # Versions kept besides the current one even when no process maps them (a replica that
@@ -150,6 +154,9 @@ class ArtifactStore:
             built = ContentIndex(content, search_path=tmp / SEARCH_FOLDER, previous=previous)
             del previous
             built.save(tmp)
+            if content.keys is not None and content.keys_sum is not None:
+                data = (content.keys_sum, content.keys)
+                (tmp / KEYS).write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             manifest = {
                 "format": FORMAT,
                 "version": version,
@@ -172,6 +179,22 @@ class ArtifactStore:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return self.open(version)
+
+    def file_keys(self, version: str) -> tuple[int, dict[str, Key]] | None:
+        """The files the artifact of ``version`` was built from, in scan order (path ->
+        (size, mtime_ns)), and the sum of their entry hashes; None if it does not list
+        them. A builder compares a folder with them to patch that artifact (0.6 s and
+        ~200 MB at 1,000,000 files, so a long-lived builder loads them only to build)."""
+        try:
+            total, keys = pickle.loads((self.versions / version / KEYS).read_bytes())
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # damaged: the next version is assembled, not patched
+            log.warning("ignoring the file keys of artifact %s: %s", version, exc)
+            return None
+        if not isinstance(keys, dict) or not isinstance(total, int):
+            return None
+        return total, keys
 
     def previous(self) -> ContentIndex | None:
         """The current artifact, when this code built it: the next one can start from

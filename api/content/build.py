@@ -4,7 +4,10 @@ the next version.
 
 Which version the folder holds comes from the keys of its files (path, size, mtime): a
 full scan, or, when the watcher says which paths changed, the last scan of the folder
-with those paths looked at again (:func:`folder_version`)."""
+with those paths looked at again (:func:`folder_version`). Each artifact lists the keys
+it was built from: the next version patches it from them, in this process or any other
+(a restart on a folder changed since), and a long-lived builder keeps no keys in memory
+between builds (~200 MB at 1,000,000 files), only which artifact holds them."""
 
 from __future__ import annotations
 
@@ -34,9 +37,9 @@ log = logging.getLogger(__name__)
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2_000
 CHUNK_FILES = 500
-# How many folders' last scans (and keys seen, built) are kept (a server's builder has
-# one folder; tests make many). The scan of 1,000,000 files: a 31 MB dict of paths and
-# keys (184 MB, the paths shared with the builder's cache of records).
+# How many folders' last scans (and last builds) are remembered (a server's builder has
+# one folder; tests make many). The keys of 1,000,000 files: a dict of ~200 MB, loaded
+# from the artifact that lists them for a build, and let go once it is over.
 REMEMBERED_FOLDERS = 4
 
 
@@ -89,7 +92,7 @@ def build_index(
             cache = BuildCache(store.dir) if cache_dir else None
             content = index = None
             if cache is not None:  # only the changed files read, the current patched
-                content = _changed_content(root, store, keys, version, cache, workers, stop)
+                content = _changed_content(root, store, keys, version, workers, stop)
             if content is not None:
                 try:
                     index = store.write(content)
@@ -106,7 +109,7 @@ def build_index(
             )
         if make_current:
             store.set_current(version)
-        _note_keys(_built, root, version, keys)
+        _built_from(root, store, version, keys)
     store.prune()
     return index, report
 
@@ -116,7 +119,6 @@ def _changed_content(
     store: ArtifactStore,
     keys: dict[str, Key],
     version: str,
-    cache: BuildCache,
     workers: int | None,
     stop: threading.Event | None,
 ) -> FolderContent | None:
@@ -125,18 +127,17 @@ def _changed_content(
     version's keys are known and few files changed; the artifact is then that one
     patched (:meth:`ContentIndex._patch`), and no other file is read. None otherwise.
 
-    The current version's keys: those this process saw the folder at, or else (a new
-    process, started on a folder that changed meanwhile) those of the per-file cache,
-    when they are that version's."""
+    The current version's keys are those its artifact lists (:meth:`ArtifactStore.file_keys`,
+    loaded once for this process's builds of ``root``)."""
     current = store.current_version()
     if current is None:
-        return None
-    base = _keys_of_version(root, current) or _cached_keys(cache, current)
-    if base is None:
         return None
     previous = store.previous()
     if previous is None or len(previous) < index_module.INCREMENTAL_MIN_ARTICLES:
         return None  # (small: assembling costs little, see ContentIndex._update_from)
+    base = _artifact_scan(root, store, current).keys
+    if base is None:
+        return None
     changed = [rel for rel, key in keys.items() if base.get(rel) != key]
     new_files = sum(rel not in base for rel in changed)
     gone = [rel for rel in base if rel not in keys] if len(base) > len(keys) - new_files else []
@@ -155,40 +156,59 @@ def _changed_content(
         files=len(keys),
         parsed=len(changed),
         keys=keys,
+        keys_sum=_sum_of(keys),
         changes=Changes(previous.version, added, removed, sorted(touched)),
     )
 
 
-def _cached_keys(cache: BuildCache, version: str) -> dict[str, Key] | None:
-    """The keys of the files the per-file cache holds, if they are ``version``'s."""
-    keys = {rel: entry[0] for rel, entry in cache.load().items()}
-    return keys if keys and _version(keys) == version else None
+# The artifact each folder was last built into or opened (build_index), as a scan whose
+# keys that artifact lists: the base of the next patch, and of the next scan when the
+# folder is still at that version.
+_built: dict[Path, _Scan] = {}
 
 
-# The keys of the version each folder was last seen at (folder_version) and last built
-# at (build_index): the current artifact's, among them, tell _changed_content which files
-# changed since. Mostly one dict (both are the folder's last scan), two during a build.
-_seen: dict[Path, tuple[str, dict[str, Key]]] = {}
-_built: dict[Path, tuple[str, dict[str, Key]]] = {}
-
-
-def _keys_of_version(root: Path, version: str) -> dict[str, Key] | None:
-    """The keys of ``root`` at ``version``, if this process saw the folder at it last."""
+def _artifact_scan(root: Path, store: ArtifactStore, version: str) -> _Scan:
+    """The scan of ``root`` at ``version`` as its artifact lists it (loaded when its keys
+    are first asked for: ``keys`` is None if the artifact lists none)."""
     with _remembered_lock:
-        for known in (_seen.get(root), _built.get(root)):
-            if known is not None and known[0] == version:
-                return known[1]
-    return None
+        scan = _built.get(root)
+        if scan is None or scan.source != (store.dir, version):
+            scan = _Scan(None, source=(store.dir, version))
+            _note(_built, root, scan)
+        return scan
 
 
-def _note_keys(memory: dict, root: Path, version: str, keys: dict[str, Key]) -> None:
-    """Remember (in ``_seen`` or ``_built``) that ``keys`` (never changed once made:
-    see :class:`_Scan`) are ``version`` of ``root``."""
+def _built_from(root: Path, store: ArtifactStore, version: str, keys: dict[str, Key]) -> None:
+    """``root`` was built at ``version`` from ``keys``: remember the artifact, not the
+    keys. The folder's last scan becomes the artifact's when it is the one built from
+    (a newer scan, taken meanwhile by another thread, stays)."""
+    scan = _artifact_scan(root, store, version)
+    scan.unload()  # (loaded by the patch: the base it had is the previous version's)
     with _remembered_lock:
-        memory.pop(root, None)
-        memory[root] = (version, keys)
-        while len(memory) > REMEMBERED_FOLDERS:
-            del memory[next(iter(memory))]
+        last = _remembered.get(root)
+        if last is not None and last.held is keys:
+            _remembered[root] = scan
+
+
+def _settled(root: Path, version: str) -> bool:
+    """If ``root`` is at ``version``, the one it was last built at, its last scan
+    becomes that artifact's again (its keys let go) and True."""
+    with _remembered_lock:
+        scan = _built.get(root)
+        if scan is None or scan.source is None or scan.source[1] != version:
+            return False
+        _remembered[root] = scan
+    scan.unload()
+    return True
+
+
+def _note(memory: dict, root: Path, value: object) -> None:
+    """``memory[root] = value``, the last used last; at most ``REMEMBERED_FOLDERS``.
+    The caller holds ``_remembered_lock``."""
+    memory.pop(root, None)
+    memory[root] = value
+    while len(memory) > REMEMBERED_FOLDERS:
+        del memory[next(iter(memory))]
 
 
 def _open_existing(store: ArtifactStore, version: str) -> ContentIndex | None:
@@ -254,6 +274,7 @@ def read_folder(
         files=len(keys),
         parsed=len(to_read),
         keys=keys,
+        keys_sum=_sum_of(keys),
     )
 
 
@@ -272,13 +293,13 @@ def folder_version(root: Path, changed: Iterable[str] | None = None) -> str:
     until the next full scan.
 
     The keys are kept for the next :func:`build_index` of ``root`` in this thread (a
-    reload checks, then builds at once). Whatever changes after they were taken makes
-    the watcher ask for another reload."""
+    reload checks, then builds at once), unless they are those of the version last
+    built (nothing to build: they are let go). Whatever changes after they were taken
+    makes the watcher ask for another reload."""
     scan = None if changed is None else _rescanned(root, changed)
     keys = scan_folder(root) if scan is None else scan.keys
-    _scans.checked = (root, keys)
     version = _version(keys)
-    _note_keys(_seen, root, version, keys)
+    _scans.checked = None if _settled(root, version) else (root, keys)
     return version
 
 
@@ -289,10 +310,26 @@ _scans = threading.local()
 class _Scan:
     """A folder's keys as a full scan lists them (in its order), and the sum of their
     entry hashes (:func:`_version`; None until asked for). ``keys`` is handed to builds,
-    so it is never changed: an update makes a new dict."""
+    so it is never changed: an update makes a new dict.
 
-    keys: dict[str, Key]
+    Or the keys an artifact lists (``source``: its store's folder and version), loaded
+    when first asked for and let go by :meth:`unload`."""
+
+    held: dict[str, Key] | None
     total: int | None = None
+    source: tuple[Path, str] | None = None
+
+    @property
+    def keys(self) -> dict[str, Key] | None:
+        if self.held is None and self.source is not None:
+            loaded = ArtifactStore(self.source[0]).file_keys(self.source[1])
+            if loaded is not None:
+                self.total, self.held = loaded
+        return self.held
+
+    def unload(self) -> None:
+        if self.source is not None:
+            self.held = self.total = None
 
 
 # The last scan of each folder (at most REMEMBERED_FOLDERS, the last used last).
@@ -302,10 +339,7 @@ _remembered_lock = threading.Lock()
 
 def _remember(root: Path, scan: _Scan) -> None:
     with _remembered_lock:
-        _remembered.pop(root, None)
-        _remembered[root] = scan
-        while len(_remembered) > REMEMBERED_FOLDERS:
-            del _remembered[next(iter(_remembered))]
+        _note(_remembered, root, scan)
 
 
 def _rescanned(root: Path, changed: Iterable[str]) -> _Scan | None:
@@ -314,7 +348,7 @@ def _rescanned(root: Path, changed: Iterable[str]) -> _Scan | None:
     path is not one file's change)."""
     with _remembered_lock:
         basis = _remembered.get(root)
-    if basis is None:
+    if basis is None or basis.keys is None:
         return None
     try:
         check_folder(root)
@@ -422,7 +456,7 @@ def _sum_of(keys: dict[str, Key]) -> int:
     """The sum of the entry hashes of ``keys``: kept with the folder's last scan when
     ``keys`` is that scan's (a build asks twice: for its version and its content's)."""
     with _remembered_lock:
-        scan = next((s for s in _remembered.values() if s.keys is keys), None)
+        scan = next((s for s in _remembered.values() if s.held is keys), None)
     if scan is None:
         return _sum_of_entries(keys)
     if scan.total is None:
