@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ from test_search_update import _answers
 from api.content import build as build_module
 from api.content import index as index_module
 from api.content.artifact import MANIFEST, ArtifactStore
-from api.content.build import build_index, read_folder
+from api.content.build import build_index
 from api.content.cache import BuildCache
 from api.content.columns import Field, gather
 from api.content.generate import generate
@@ -190,6 +191,10 @@ def test_a_patch_starts_from_the_current_version_whatever_was_built_since(folder
     _built_as_fresh(folder, cache, tmp_path, patched=True)
 
 
+def _store_of(cache: Path, folder: Path) -> ArtifactStore:
+    return ArtifactStore.for_folder(cache, folder)
+
+
 def _as_a_new_process() -> None:
     """Forget what this process remembers of folders and records: a new process knows
     only what the store holds."""
@@ -245,11 +250,29 @@ def test_a_builder_keeps_no_keys_between_builds(folder, tmp_path):
         first.version
     )
     assert build_module._remembered[folder].held is None
+    rel = path.relative_to(folder).as_posix()
+    build_module.prepare_scan(folder)  # (a reloader, while the folder gets quiet)
+    assert build_module._remembered[folder].held[rel] is not None
+    old_key = build_module._artifact_scan(folder, _store_of(cache, folder), first.version).keys[rel]
     _edit(path, "title: ", "title: Changed ")
-    changed = build_module.folder_version(folder, {path.relative_to(folder).as_posix()})
+    changed = build_module.folder_version(folder, {rel})
     assert changed != first.version
-    second, _ = build_index(folder, cache_dir=cache)
+    # The scan knows what changed since the artifact it was updated from.
+    assert build_module._remembered[folder].since == (
+        (_store_of(cache, folder).dir, first.version),
+        {rel: old_key},
+    )
+    # Written in the background (as a server's builder does), the keys are kept until
+    # the artifact lists them.
+    second, _ = build_index(folder, cache_dir=cache, cache_write="later")
     assert second.version == changed
+    assert _manifest(_store_of(cache, folder), changed)["patched"] is True
+    assert ArtifactStore.wait_for_writes(10)
+    assert _store_of(cache, folder).file_keys(changed)[1][rel] != old_key
+    for _ in range(100):
+        if build_module._remembered[folder].held is None:
+            break
+        time.sleep(0.05)
     assert build_module._remembered[folder].held is None
     assert build_module._built[folder].held is None
 

@@ -31,6 +31,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -154,9 +155,6 @@ class ArtifactStore:
             built = ContentIndex(content, search_path=tmp / SEARCH_FOLDER, previous=previous)
             del previous
             built.save(tmp)
-            if content.keys is not None and content.keys_sum is not None:
-                data = (content.keys_sum, content.keys)
-                (tmp / KEYS).write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             manifest = {
                 "format": FORMAT,
                 "version": version,
@@ -179,6 +177,44 @@ class ArtifactStore:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return self.open(version)
+
+    def lists_files(self, version: str) -> bool:
+        return (self.versions / version / KEYS).exists()
+
+    def write_file_keys(
+        self, version: str, total: int, keys: dict[str, Key], *, background: bool = False
+    ) -> threading.Thread | None:
+        """Add to the artifact of ``version`` the files it was built from (``keys``, in
+        scan order) and the sum of their entry hashes; ``background``: in a thread (0.6 s
+        of pickling at 1,000,000 files, after the version is served), returned. Until
+        then (and if it is never written) the next build of another process assembles."""
+
+        def write() -> None:
+            try:
+                data = pickle.dumps((total, keys), protocol=pickle.HIGHEST_PROTOCOL)
+                _write_atomically(self.versions / version / KEYS, data)
+            except OSError as exc:  # (pruned meanwhile; or a full disk: costs speed only)
+                log.warning("cannot list the files of artifact %s: %s", version, exc)
+
+        if not background:
+            write()
+            return None
+        writer = threading.Thread(target=write, name="artifact-keys-writer", daemon=True)
+        with _writers_lock:
+            _writers[:] = [t for t in _writers if t.is_alive()] + [writer]
+        writer.start()
+        return writer
+
+    @staticmethod
+    def wait_for_writes(timeout: float) -> bool:
+        """Let the lists of files being written in the background finish (a process
+        about to exit); False if one is still being written."""
+        deadline = time.monotonic() + timeout
+        with _writers_lock:
+            writers = list(_writers)
+        for writer in writers:
+            writer.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in writers)
 
     def file_keys(self, version: str) -> tuple[int, dict[str, Key]] | None:
         """The files the artifact of ``version`` was built from, in scan order (path ->
@@ -265,6 +301,10 @@ class ArtifactStore:
         return removed
 
 
+_writers: list[threading.Thread] = []
+_writers_lock = threading.Lock()
+
+
 def _search_origin(update: tuple[int, int] | None) -> dict:
     if update is None:
         return {"built": True}
@@ -298,11 +338,11 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, text: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
-        with os.fdopen(fd, "w") as fh:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

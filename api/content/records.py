@@ -92,9 +92,6 @@ class FolderContent:
     # Each file's (size, mtime_ns) by relative path, as scanned (the sync history orders
     # the changes of one version by mtime); None when unknown.
     keys: dict[str, Key] | None = None
-    # The sum of the keys' entry hashes, which the version is made from (build._version):
-    # kept in the artifact with the keys, so the next scan is updated from them alone.
-    keys_sum: int | None = None
     # What changed since the version ``changes.base`` (None: not known): lets the index
     # of that version be patched rather than assembled anew (:mod:`.index`).
     changes: Changes | None = None

@@ -171,3 +171,5 @@ def shut_down(reloader: Reloader, cache_timeout: float = CACHE_WRITE_TIMEOUT) ->
     BuildCache.flush_unwritten()  # a version built but not yet published
     if not BuildCache.wait_for_writes(cache_timeout):
         log.warning("stopping before the build cache was written (%.0f s)", cache_timeout)
+    if not ArtifactStore.wait_for_writes(cache_timeout):
+        log.warning("stopping before the artifact's list of files was written")

@@ -49,7 +49,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from ..content.build import folder_version
+from ..content.build import folder_version, prepare_scan
 from ..content.index import ContentIndex
 from ..store import ContentStore, LoadResult
 
@@ -229,6 +229,9 @@ class Reloader:
                 if self.stopped.is_set():
                     return
                 idle = self._first_request is None
+                incremental = self._changed is not None
+            if not idle and incremental:  # (while the folder gets quiet)
+                prepare_scan(self.root)
             if idle:
                 if self.mode != "off":  # (nothing watched: nothing to follow)
                     self._check_root()
