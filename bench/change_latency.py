@@ -8,7 +8,9 @@ Starts the server as ``make serve`` does (2 workers, live reload on) over CORPUS
 with its store in ``--cache`` (an existing artifact is mapped; otherwise the first build
 is waited for, and timed), then, ``--rounds`` times each: changes one article's title,
 adds an article, deletes one, and measures from the write to the first answer that
-shows it (``/articles/{id}``, polled every 20 ms). Everything it wrote is undone at the
+shows it (``/articles/{id}``, polled every 20 ms). Then it stops the server, changes
+one more title while it is down, starts it again, and measures the restart (to
+``/readyz``) and how long until the change is served. Everything it wrote is undone at the
 end (the corpus is a generated one: never point this at ``seeds/``), and the server is
 stopped. Prints one line per change and the median of each kind.
 """
@@ -93,6 +95,21 @@ def main() -> None:
     started = time.perf_counter()
     server = subprocess.Popen([PY, "-m", "api.operations.server"], cwd=ROOT, env=env)
     written: list[tuple[Path, bytes | None]] = []  # (path, original bytes or None if new)
+
+    def new_title(path: Path) -> str:
+        """Give the article of ``path`` a new title (undone at the end); returns it."""
+        original = path.read_bytes()
+        written.append((path, original))
+        title = f"Changed by change_latency {time.time()}"
+        text = original.decode()
+        start = text.index("\ntitle:")
+        end = text.index("\n", start + 1)
+        path.write_text(text[:start] + f"\ntitle: '{title}'" + text[end:])
+        return title
+
+    def title_served(article_id: str, title: str) -> bool:
+        return (get(f"{base}/articles/{article_id}")[1] or {}).get("title") == title
+
     try:
         started_at = time.time()
         ready = wait_until(lambda: get(f"{base}/readyz")[0] == 200, 7200)
@@ -108,19 +125,8 @@ def main() -> None:
             # Changed: a new title for an article in the middle of the folder.
             path = files[len(files) // 2 + round_]
             original = path.read_bytes()
-            written.append((path, original))
-            article_id = path.stem
-            title = f"Changed by change_latency {time.time()}"
-            text = original.decode()
-            start = text.index("\ntitle:")
-            end = text.index("\n", start + 1)
-            path.write_text(text[:start] + f"\ntitle: '{title}'" + text[end:])
-            t = wait_until(
-                lambda aid=article_id, want=title: (
-                    (get(f"{base}/articles/{aid}")[1] or {}).get("title") == want
-                ),
-                args.timeout,
-            )
+            title = new_title(path)
+            t = wait_until(lambda p=path, want=title: title_served(p.stem, want), args.timeout)
             times["changed"].append(t)
             # Added: a copy of that file under a new name (a new id).
             new = path.with_name(f"zz-change-latency-{round_}.md")
@@ -146,6 +152,20 @@ def main() -> None:
         print(
             "median: "
             + ", ".join(f"{kind} {statistics.median(v):.2f} s" for kind, v in times.items()),
+            flush=True,
+        )
+        # Changed while the server is down: the restart serves the last version at once,
+        # and its builder patches that version with the change.
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=300)
+        path = files[len(files) // 3]
+        title = new_title(path)
+        server = subprocess.Popen([PY, "-m", "api.operations.server"], cwd=ROOT, env=env)
+        ready = wait_until(lambda: get(f"{base}/readyz")[0] == 200, 7200)
+        served = ready + wait_until(lambda: title_served(path.stem, title), args.timeout)
+        print(
+            f"changed while down: ready {ready:.2f} s after the start, the change served "
+            f"after {served:.2f} s",
             flush=True,
         )
     finally:
