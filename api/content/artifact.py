@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the files of an artifact change shape: readers refuse other formats.
-# 4: the files' keys (the next version patched from them, in any process)
-FORMAT = 4  # 2: order keys (search updates in place); 3: columns (patched versions)
+# 4: the files' keys (the next version patched from them, in any process); 5: the
+# blob's summaries first (index.BLOB_FILE)
+FORMAT = 5  # 2: order keys (search updates in place); 3: columns (patched versions)
 MANIFEST = "manifest.json"
 KEYS = "keys.pickle"
 CURRENT = "CURRENT"

@@ -28,6 +28,7 @@ import bisect
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import math
 import mmap
 import os
@@ -345,15 +346,17 @@ class ContentIndex:
                 for url, item in r.related
             ]
             article, bounds = _article_json(r.summary + r.details + _RELATED_OPEN, items)
-            offsets.append((size, size + len(r.summary), size + len(article)))
+            summary_end = size + len(r.summary)  # (the rest follows its summary)
+            offsets.append((size, summary_end, summary_end, size + len(article)))
             rows.append([(size + a, size + b) for a, b in bounds])
             digests.append(hashlib.blake2b(article, digest_size=8).digest())
             parts.append(article)
             size += len(article)
-        fresh = np.array(offsets, np.int64).reshape(-1, 3)
+        fresh = np.array(offsets, np.int64).reshape(-1, 4)
         self._start = np.concatenate([previous._start, fresh[:, 0]])[source]
         self._summary_end = np.concatenate([previous._summary_end, fresh[:, 1]])[source]
-        self._end = np.concatenate([previous._end, fresh[:, 2]])[source]
+        self._rest_start = np.concatenate([previous._rest_start, fresh[:, 2]])[source]
+        self._end = np.concatenate([previous._end, fresh[:, 3]])[source]
         digest = np.frombuffer(b"".join(digests), np.uint64)
         self._digests = np.concatenate([previous._digests, digest])[source]
         ptr, bounds = csr_of(rows, np.int64, 2)
@@ -389,19 +392,20 @@ class ContentIndex:
                 _set_id(old_blob[a:b], links[first + j]) if first + j in links else old_blob[a:b]
                 for j, (a, b) in enumerate(bounds)
             ]
-            start = int(self._start[owner])
-            article, item_bounds = _article_json(old_blob[start : bounds[0][0]], items)
-            summary = int(self._summary_end[owner]) - start
-            self._start[owner], self._summary_end[owner] = size, size + summary
-            self._end[owner] = size + len(article)
+            # Only the rest is written anew (the summary stays where it is).
+            summary = old_blob[int(self._start[owner]) : int(self._summary_end[owner])]
+            head = old_blob[int(self._rest_start[owner]) : bounds[0][0]]
+            rest, item_bounds = _article_json(head, items)
+            self._rest_start[owner], self._end[owner] = size, size + len(rest)
             self._related_bounds[first:last] = np.array(item_bounds, np.int64) + size
-            digest = hashlib.blake2b(article, digest_size=8).digest()
+            digest = hashlib.blake2b(summary + rest, digest_size=8).digest()
             self._digests[owner] = np.frombuffer(digest, np.uint64)[0]
-            parts.append(article)
-            size += len(article)
+            parts.append(rest)
+            size += len(rest)
         self._blob_base = (base_path, base)
         self._appended = b"".join(parts)
-        self._blob_garbage = size - int((self._end - self._start).sum())
+        used = (self._summary_end - self._start).sum() + (self._end - self._rest_start).sum()
+        self._blob_garbage = size - int(used)
         self._blob = b""  # written by save(): the previous file, extended
 
     def _derive(
@@ -450,70 +454,80 @@ class ContentIndex:
         url_to_id: dict[str, str] = {}
         for r in records:
             url_to_id.setdefault(r.web_url, r.id)
-        # One pass in plain Python lists (sizes within each article); the offsets are
-        # cumulative sums, taken at once.
-        parts: list[bytes] = []
-        sizes: list[int] = []  # each article's JSON, in bytes
+        # Every summary first, then the rest of each article (see BLOB_FILE). One
+        # pass in plain Python lists (sizes within each part); the offsets are cumulative
+        # sums, taken at once.
+        summaries: list[bytes] = []
+        rests: list[bytes] = []  # the rest of each article: details, related items
         summary_sizes: list[int] = []
+        rest_sizes: list[int] = []
         counts: list[int] = []  # related items per article
-        bounds: list[int] = []  # each related item's start and end within its article
+        bounds: list[int] = []  # each related item's start and end within its rest
         open_size, close_size = len(_RELATED_OPEN), len(_RELATED_CLOSE)
         for r in records:
             summary, details = r.summary, r.details
-            parts += (summary, details, _RELATED_OPEN)
-            size = len(summary) + len(details) + open_size
+            summaries.append(summary)
+            rests += (details, _RELATED_OPEN)
+            size = len(details) + open_size
             for k, (web_url, item_json) in enumerate(r.related):
                 if k:
-                    parts.append(b",")
+                    rests.append(b",")
                     size += 1
                 if (linked := url_to_id.get(web_url)) is not None:
                     item_json = _with_id(item_json, linked)
-                parts.append(item_json)
+                rests.append(item_json)
                 bounds += (size, size + len(item_json))
                 size += len(item_json)
-            parts.append(_RELATED_CLOSE)
-            sizes.append(size + close_size)
+            rests.append(_RELATED_CLOSE)
+            rest_sizes.append(size + close_size)
             summary_sizes.append(len(summary))
             counts.append(len(r.related))
-        end = np.cumsum(np.array(sizes, np.int64))
-        start = end - np.array(sizes, np.int64)
-        summary_end = start + np.array(summary_sizes, np.int64)
+        summary_end = np.cumsum(np.array(summary_sizes, np.int64))
+        start = summary_end - np.array(summary_sizes, np.int64)
+        end = np.cumsum(np.array(rest_sizes, np.int64))
+        end += int(summary_end[-1]) if len(summary_end) else 0
+        rest_start = end - np.array(rest_sizes, np.int64)
         related_ptr = np.zeros(len(records) + 1, np.int64)
         np.cumsum(counts, out=related_ptr[1:])
         related_bounds = np.array(bounds, np.int64).reshape(-1, 2)
-        related_bounds += np.repeat(start, counts)[:, None]
-        self._blob = b"".join(parts)
+        related_bounds += np.repeat(rest_start, counts)[:, None]
+        self._blob = b"".join(itertools.chain(summaries, rests))
         assert len(self._blob) == (int(end[-1]) if len(end) else 0)
+        self._start, self._summary_end = start, summary_end
+        self._rest_start, self._end = rest_start, end
         # What an article's ETag is made of: a digest of its JSON, as sent.
-        self._digests = self._digest_all(start, end, previous)
-        self._start, self._summary_end, self._end = start, summary_end, end
+        self._digests = self._digest_all(previous)
         self._related_ptr = related_ptr
         self._related_bounds = related_bounds
         self._blob_garbage = 0  # bytes of the blob's file no article uses (see _patch)
 
-    def _digest_all(
-        self, start: np.ndarray, end: np.ndarray, previous: ContentIndex | None
-    ) -> np.ndarray:
+    def _digest_all(self, previous: ContentIndex | None) -> np.ndarray:
         """Each article's digest (blake2b, 8 bytes); an article whose JSON is the same
         bytes as in ``previous`` keeps its digest there (comparing costs a tenth of
         hashing: a one-file change among 1,000,000 hashes one article, not all)."""
         blob = self._blob
-        news = zip(start.tolist(), end.tolist(), strict=True)
+        news = self._bounds()
         if previous is None:
-            parts = [hashlib.blake2b(blob[a:b], digest_size=8).digest() for a, b in news]
-            return np.frombuffer(b"".join(parts), np.uint64)
+            return np.frombuffer(b"".join(_digest(blob, *b) for b in news), np.uint64)
         at, found = self._previous_at
         old_blob = previous._blob
-        olds = zip(previous._start[at].tolist(), previous._end[at].tolist(), strict=True)
+        olds = previous._bounds(at)
         same = [
-            was and old_blob[c:d] == blob[a:b]
-            for (a, b), (c, d), was in zip(news, olds, found.tolist(), strict=True)
+            was and old_blob[a:b] == blob[e:f] and old_blob[c:d] == blob[g:h]
+            for (e, f, g, h), (a, b, c, d), was in zip(news, olds, found.tolist(), strict=True)
         ]
         digests = previous._digests[at]  # a copy (fancy indexing), for the kept ones
         for i in np.flatnonzero(~np.array(same, np.bool_)).tolist():
-            digest = hashlib.blake2b(blob[int(start[i]) : int(end[i])], digest_size=8)
-            digests[i] = np.frombuffer(digest.digest(), np.uint64)[0]
+            digests[i] = np.frombuffer(_digest(blob, *news[i]), np.uint64)[0]
         return digests
+
+    def _bounds(self, at: np.ndarray | None = None) -> list[tuple[int, int, int, int]]:
+        """Each article's summary and rest in the blob, ``(start, summary end, rest
+        start, end)`` (of the articles at positions ``at``: all by default)."""
+        parts = (self._start, self._summary_end, self._rest_start, self._end)
+        if at is not None:
+            parts = tuple(part[at] for part in parts)
+        return list(zip(*(part.tolist() for part in parts), strict=True))
 
     def _build_search(
         self,
@@ -695,7 +709,11 @@ class ContentIndex:
     def article_json(self, article_id: str) -> bytes | None:
         """The whole article (``ArticleSchema``), or None if there is no such id."""
         i = self.ids.position(article_id)
-        return None if i is None else self._blob[self._start[i] : self._end[i]]
+        if i is None:
+            return None
+        blob = self._blob
+        summary = blob[self._start[i] : self._summary_end[i]]
+        return summary + blob[self._rest_start[i] : self._end[i]]
 
     def article_digest(self, article_id: str) -> bytes | None:
         """A digest of the article's JSON (for its ETag), or None if there is no such id."""
@@ -875,7 +893,14 @@ class ContentIndex:
 
 
 _TITLE_MEMBER = b'"title":"'  # where the title's JSON string starts, in a summary
-BLOB_FILE = "articles.json.bin"  # every article's JSON, end to end
+# Every article's JSON, as two parts: its summary (``ArticleSummarySchema`` without the
+# closing brace) and the rest (body, images, related items...). A built blob holds every
+# summary first, in position order, then every rest: a list page, a search or a feed
+# reads only summaries, which then lie together (a quarter of the file), so the pages a
+# server maps, and the page cache it needs, stay that size, however many articles are
+# listed. A patch appends each added article whole, and only the rest of one whose
+# related items changed.
+BLOB_FILE = "articles.json.bin"
 ARRAYS_FILE = "arrays.bin"  # every numpy array of the index, aligned
 STATE_FILE = "state.pickle"  # the rest, referring to those arrays
 SEARCH_FOLDER = "search"
@@ -1523,6 +1548,13 @@ def _hashes(texts: Iterable[str]) -> np.ndarray:
     and then checked against the text itself."""
     digests = b"".join(hashlib.blake2b(t.encode(), digest_size=8).digest() for t in texts)
     return np.frombuffer(digests, np.uint64)
+
+
+def _digest(blob: bytes, start: int, summary_end: int, rest_start: int, end: int) -> bytes:
+    """The digest (ETag) of the article whose parts are at these offsets of ``blob``."""
+    digest = hashlib.blake2b(blob[start:summary_end], digest_size=8)
+    digest.update(blob[rest_start:end])
+    return digest.digest()
 
 
 def _article_json(head: bytes, items: list[bytes]) -> tuple[bytes, list[tuple[int, int]]]:
