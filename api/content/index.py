@@ -895,7 +895,7 @@ class ContentIndex:
 _TITLE_MEMBER = b'"title":"'  # where the title's JSON string starts, in a summary
 # Every article's JSON, as two parts: its summary (``ArticleSummarySchema`` without the
 # closing brace) and the rest (body, images, related items...). A built blob holds every
-# summary first, in position order, then every rest: a list page, a search or a feed
+# summary first, in position order, then every rest: a list page, a search or an export
 # reads only summaries, which then lie together (a quarter of the file), so the pages a
 # server maps, and the page cache it needs, stay that size, however many articles are
 # listed. A patch appends each added article whole, and only the rest of one whose
