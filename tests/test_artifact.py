@@ -15,6 +15,7 @@ from helpers import article_fields, write_corpus, write_seed
 
 from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index
+from api.content.index import BLOB_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,26 @@ def test_an_artifact_is_mapped_not_copied(tmp_path, corpus):
     folder = ArtifactStore.for_folder(tmp_path / "cache", corpus).versions / again.version
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["version"] == again.version and manifest["articles"] == 30
+
+
+def test_the_blob_holds_every_summary_before_any_article_body(app, tmp_path, corpus):
+    """Lists read summaries only: together at the start of the blob, they are all a list
+    load maps (decision 0018, session 14); a whole article is its summary and rest."""
+    index, _ = build_index(corpus, cache_dir=tmp_path / "cache")
+    folder = ArtifactStore.for_folder(tmp_path / "cache", corpus).versions / index.version
+    blob = (folder / BLOB_FILE).read_bytes()
+    summaries = int(index._summary_end[-1])
+    assert summaries == int(index._rest_start.min()) < len(blob)
+    assert blob[:summaries].count(b'"relatedCount":') == len(index) == 30
+    assert b'"body"' not in blob[:summaries] and b'"bodyHtml"' in blob[summaries:]
+    with app.test_client() as client:
+        listed = client.get("/articles?sort=title&pageSize=100").get_json()["items"]
+        for summary in listed:
+            response = client.get(f"/articles/{summary['id']}")
+            article = response.get_json()
+            assert {k: article[k] for k in summary} == summary
+            assert article["bodyHtml"] and "related" in article
+            assert response.get_data() == index.article_json(summary["id"])
 
 
 def test_a_new_version_is_written_beside_and_old_ones_are_pruned(tmp_path, corpus):
