@@ -223,7 +223,7 @@ print(ours / len(files) * 1e6, plain / len(files) * 1e6)
     return ours, plain
 
 
-def corpus_json_mb(folder: Path, cache: Path) -> float:
+def corpus_json_mib(folder: Path, cache: Path) -> float:
     """Size of every article's full JSON, read through the warm cache, in MiB: the unit
     of the PSS figures (``smaps_rollup``'s kB are KiB). (Until session 14 this divided
     by 10^6, which made every PSS / JSON ratio 4.9% lower than it was.)"""
@@ -413,7 +413,7 @@ def bench_size(size: int, args) -> str:
         _, pss4, _ = four.memory()
     finally:
         four.stop()
-    json_mb = corpus_json_mb(folder, cache)
+    json_mib = corpus_json_mib(folder, cache)
     by_name = dict(rows)
 
     def mean(label: str) -> tuple[float, float]:
@@ -461,8 +461,8 @@ def bench_size(size: int, args) -> str:
         f"- server memory after the load (launcher, granian, workers; summed): 2 workers RSS "
         f"{rss:,.0f} MiB (peak {peak:,.0f} MiB), PSS {pss:,.0f} MiB; "
         f"4 workers PSS {pss4:,.0f} MiB; "
-        f"the corpus as JSON (every article in full): {json_mb:,.0f} MiB "
-        f"(PSS / JSON = {pss / json_mb:.2f} with 2 workers, {pss4 / json_mb:.2f} with 4)",
+        f"the corpus as JSON (every article in full): {json_mib:,.0f} MiB "
+        f"(PSS / JSON = {pss / json_mib:.2f} with 2 workers, {pss4 / json_mib:.2f} with 4)",
         "",
     ]
     text = "\n".join(lines)
