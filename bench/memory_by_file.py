@@ -27,13 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # bench/run.py: the server, wrk and the query lists
 
 
-def process_tree(pid: int) -> list[int]:
-    pids = [pid]
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        pids += process_tree(int(child))
-    return pids
-
-
 def mapping_name(fields: list[str]) -> str:
     """A readable name for one ``smaps`` mapping header's path field."""
     name = fields[5] if len(fields) > 5 else "[anonymous]"
@@ -47,7 +40,7 @@ def mapping_name(fields: list[str]) -> str:
 def report(pid: int, label: str) -> None:
     by_file: collections.Counter[str] = collections.Counter()
     print(f"== {label}")
-    for each in process_tree(pid):
+    for each in run.process_tree(pid):
         command = Path(f"/proc/{each}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         total, name = 0, "?"
         for line in Path(f"/proc/{each}/smaps").read_text().splitlines():

@@ -117,14 +117,8 @@ class Server:
 
     def memory(self) -> tuple[float, float, float]:
         """(RSS, PSS, peak RSS) in MiB of the whole process tree, summed."""
-        pids, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            pids.append(pid)
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
         rss = pss = peak = 0
-        for pid in pids:
+        for pid in process_tree(self.proc.pid):
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 name, *rest = line.split()
                 if name == "Rss:":
@@ -139,6 +133,17 @@ class Server:
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process below it (children of any of their threads)."""
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            todo += [int(c) for c in (task / "children").read_text().split()]
+    return pids
 
 
 def wrk(
