@@ -16,6 +16,7 @@ import pytest
 from helpers import article_fields, write_corpus, write_seed
 
 from api.content import build
+from api.content import index as index_module
 from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index, read_folder
 from api.content.cache import BuildCache
@@ -331,7 +332,7 @@ def test_a_tested_selection_reads_as_its_candidates_filtered_in_full():
     order = rng.permutation(n).astype(np.int32)
     dates = rng.random(n) * 100
     dates[rng.random(n) < 0.05] = np.nan  # no value: never matches
-    tested = [(dates, np.greater_equal, 30.0), (dates, np.less, 45.0)]
+    tested = [lambda ranks: dates[ranks] >= 30.0, lambda ranks: dates[ranks] < 45.0]
     for candidates in (None, np.sort(rng.choice(n, n // 3, replace=False)), np.zeros(0, int)):
         pool = np.arange(n) if candidates is None else candidates
         keep = (dates[pool] >= 30.0) & (dates[pool] < 45.0)
@@ -357,3 +358,84 @@ def test_a_rank_is_found_in_a_posting_list_without_copying_it():
         tracemalloc.stop()
     assert found == [0, 0, 501, 501, 999_999, 1_000_000]
     assert peak < 100_000
+
+
+def test_every_way_of_selecting_matches_a_reading_of_each_article(tmp_path, monkeypatch):
+    """On a generated corpus (common values with a membership mask, rare ones without),
+    a list's selection equals the articles whose JSON passes the filter, in the view's
+    order, whichever way the index found them: two masks and-ed, a short posting list
+    looked up in a long one, a range counted in another view's span with the other
+    conditions tested there, a scan."""
+    import datetime as dt
+    import itertools
+    import random
+
+    from api.content.generate import generate
+
+    generate(tmp_path / "c", 1900, seed=7, jobs=1)
+    index, _ = build_index(tmp_path / "c", cache_dir=tmp_path / "cache")
+    articles = [orjson.loads(index.article_json(i)) for i in index.ids]
+
+    def epoch(text):
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    for a in articles:
+        a["ts"] = epoch(a["publishedDateTime"]) if a["publishedDateTime"] else None
+        a["topic_ids"] = {t["id"] for t in a["topics"]}
+        a["provider_id"] = a["provider"]["id"] if a["provider"] else None
+
+    def count(key):
+        counts = {}
+        for a in articles:
+            for value in key(a):
+                counts[value] = counts.get(value, 0) + 1
+        ranked = sorted(counts, key=counts.get)
+        return [ranked[-1], ranked[-3], ranked[len(ranked) // 2], ranked[0]]  # common to rare
+
+    topics = count(lambda a: [t["id"] for t in a["topics"]])
+    providers = count(lambda a: [a["provider_id"]] if a["provider_id"] else [])
+    categories = count(lambda a: [a["category"]] if a["category"] else [])
+    dates = sorted(a["ts"] for a in articles if a["ts"] is not None)
+    after, before = dates[len(dates) // 3], dates[len(dates) * 3 // 4]
+    clauses = {  # name: (the filter's fields, what an article's JSON must say)
+        "after": ({"after": after}, lambda a: a["ts"] is not None and a["ts"] >= after),
+        "before": ({"before": before}, lambda a: a["ts"] is not None and a["ts"] < before),
+        "quality": ({"min_quality": 40.0}, lambda a: (a["quality"] or -1) >= 40),
+        "heat": ({"min_heat": 30.0}, lambda a: (a["heat"] or -1) >= 30),
+        "published": ({"published": True}, lambda a: a["published"]),
+    }
+    for v in topics:
+        clauses[f"topic {v}"] = ({"topics": (v,)}, lambda a, v=v: v in a["topic_ids"])
+    for v in providers:
+        clauses[f"provider {v}"] = ({"providers": (v,)}, lambda a, v=v: a["provider_id"] == v)
+    for v in categories:
+        clauses[f"category {v}"] = ({"categories": (v,)}, lambda a, v=v: a["category"] == v)
+    rng = random.Random(11)
+    combos = [c for size in (1, 2, 3) for c in itertools.combinations(clauses, size)]
+    combos = [c for c in combos if len({name.split()[0] for name in c}) == len(c)]
+    ways = {name: 0 for name in ("_held", "_member_test", "_passes")}
+    for name in ways:  # each way is taken at least once below
+        original = getattr(index_module, name)
+        monkeypatch.setattr(
+            index_module,
+            name,
+            lambda *args, name=name, original=original: (
+                ways.__setitem__(name, ways[name] + 1) or original(*args)
+            ),
+        )
+    for combo in rng.sample(combos, 400):
+        sort = rng.choice(list(index._views))
+        flt = ArticleFilter(**{k: v for name in combo for k, v in clauses[name][0].items()})
+        order = index._views[sort].order.tolist()
+        rank_of = {p: r for r, p in enumerate(order)}
+        want = [p for p in order if all(clauses[name][1](articles[p]) for name in combo)]
+        selection = index.select(flt, sort)
+        label = f"{combo} sorted by {sort}"
+        assert selection.total == len(want), label
+        for start, stop in [(0, 20), (20, 45), (max(len(want) - 3, 0), len(want) + 5)]:
+            assert selection.positions(start, stop).tolist() == want[start:stop], label
+        for rank in [rank_of[p] + 1 for p in want[:3]] + [len(order) // 2, len(order)]:
+            assert selection.offset_of(rank) == sum(rank_of[p] < rank for p in want), label
+        everything = selection.all_positions()
+        assert (order if everything is None else everything.tolist()) == want, label
+    assert all(ways.values()), ways

@@ -1091,6 +1091,10 @@ class SortedView:
         if counted is not None:
             return counted
         if lists:
+            if len(lists) == 2 and not conditions and lo == 0 and hi == len(self.order):
+                both = self._both_common(lists)
+                if both is not None:
+                    return both
             # Start from the shortest posting list and keep what the others also hold.
             ranks = lists[0][0]
             if lo or hi < len(self.order):
@@ -1098,6 +1102,8 @@ class SortedView:
             for other, member, _ in lists[1:]:
                 if member is not None:  # a mask over positions
                     ranks = ranks[member[self.order[ranks]]]
+                elif len(ranks) * LOOKUP_RATIO < len(other):  # a few, in a long list
+                    ranks = ranks[_held(other, ranks)]
                 else:
                     in_other = np.zeros(len(self.order), np.bool_)
                     in_other[other] = True
@@ -1113,6 +1119,20 @@ class SortedView:
             mask = matched if mask is None else np.logical_and(mask, matched, out=mask)
         return Selection(self.order, None, lo=lo, hi=hi, mask=mask)
 
+    def _both_common(
+        self, lists: list[tuple[np.ndarray, np.ndarray | None, tuple[str, tuple[str, ...]]]]
+    ) -> TestedSelection | None:
+        """Two common values (both with a membership mask: a topic and a category, say):
+        their matches counted by and-ing the two masks (a pass over one byte an article,
+        ~65 µs at 1,000,000, where looking up each of a long list's ranks in the other's
+        mask costs ~800 µs), the page found by testing the shorter list's ranks from the
+        first, a chunk at a time. None unless both have a mask."""
+        (ranks, mine, _), (_, theirs, _) = lists
+        if mine is None or theirs is None:
+            return None
+        total = int(np.count_nonzero(np.logical_and(mine, theirs)))
+        return TestedSelection(self.order, ranks, [_member_test(self.order, theirs)], total)
+
     def _counted(
         self,
         lists: list[tuple[np.ndarray, np.ndarray | None, tuple[str, tuple[str, ...]]]],
@@ -1121,29 +1141,45 @@ class SortedView:
         hi: int,
         views: dict[str, SortedView] | None,
     ) -> TestedSelection | None:
-        """When every condition is a range on one other column (``from`` and ``to`` with
-        a sort by quality, say), with at most one posting list of one value and nothing
-        on the sort's own column: the matches counted in the view sorted by that column,
-        where the range is a span and the posting list is sorted (binary searches), and
-        the page found by testing candidates in this order, a chunk at a time. Else
-        None: every candidate is tested."""
-        fields = {name for name, *_ in conditions}
-        if views is None or len(fields) != 1 or lo or hi < len(self.order) or len(lists) > 1:
+        """When the conditions hold a range on another column (``from`` and ``to`` with
+        a sort by quality, say), at most one posting list of one value and nothing on
+        the sort's own column: the matches counted in the view sorted by the ranged
+        column whose span is narrowest, where that range is a span and the posting list
+        is sorted (binary searches), and any other condition is tested over the span
+        only, on that view's own columns (contiguous); the page found by testing
+        candidates in this order, a chunk at a time. Else None: every candidate is
+        tested."""
+        if views is None or not conditions or lo or hi < len(self.order) or len(lists) > 1:
             return None
-        (field,) = fields
-        if field not in RANGE_SORTS:
+        ranged = {name for name, *_ in conditions if name in RANGE_SORTS}
+        if not ranged:
             return None
+        spans = {
+            name: _span(
+                views[name].columns[name],
+                [(test, value) for field, _, test, value in conditions if field == name],
+                False,
+            )
+            for name in ranged
+        }
+        field = min(spans, key=lambda name: spans[name][1] - spans[name][0])
         other = views[field]  # ascending by ``field``
-        ranges = [(test, value) for _, _, test, value in conditions]
-        first, last = _span(other.columns[field], ranges, False)
-        tested = [(own, test, value) for _, own, test, value in conditions]
+        first, last = spans[field]
+        rest = [(name, test, value) for name, _, test, value in conditions if name != field]
+        tested = [_column_test(own, test, value) for _, own, test, value in conditions]
         if not lists:
-            return TestedSelection(self.order, None, tested, last - first)
+            total = last - first
+            if rest:
+                total = int(np.count_nonzero(_passes(other.columns, rest, slice(first, last))))
+            return TestedSelection(self.order, None, tested, total)
         ranks, _, (group, values) = lists[0]
         if len(values) != 1:  # a union of values is listed in no view
             return None
         theirs = other.postings[group].get(values[0], _NONE)
-        total = _find(theirs, last) - _find(theirs, first)
+        theirs = theirs[_find(theirs, first) : _find(theirs, last)]
+        total = len(theirs)
+        if rest:
+            total = int(np.count_nonzero(_passes(other.columns, rest, theirs)))
         return TestedSelection(self.order, ranks, tested, total)
 
     def _conditions(self, flt: ArticleFilter) -> list[tuple[str, np.ndarray, np.ufunc, float]]:
@@ -1187,6 +1223,41 @@ def _find(ranks: np.ndarray, rank: int) -> int:
     to int64 first (posting lists are int32): a copy per call, about 0.4 ms for the
     330,000 ranks of a common topic at 1,000,000 articles."""
     return int(np.searchsorted(ranks, ranks.dtype.type(rank)))
+
+
+def _held(longer: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Which of the sorted ``ranks`` the sorted ``longer`` also holds: a binary search
+    for each. Cheaper than marking ``longer`` in a mask of every rank when ``ranks`` is
+    much shorter (:data:`LOOKUP_RATIO`): 1,250 ranks in a list of 20,000 at 1,000,000
+    articles, 17 µs against 40 µs."""
+    found = np.searchsorted(longer, ranks)
+    return np.take(longer, found, mode="clip") == ranks
+
+
+# Looked up one by one (``_held``) when the other list is this many times longer;
+# measured: 5,000 ranks in 30,000 cost 92 µs so, 61 µs with a mask.
+LOOKUP_RATIO = 8
+
+
+def _column_test(column: np.ndarray, test: np.ufunc, value: float) -> Callable:
+    """Which ranks of a chunk pass ``test(column[rank], value)``."""
+    return lambda chunk: test(column[chunk], value)
+
+
+def _member_test(order: np.ndarray, member: np.ndarray) -> Callable:
+    """Which ranks of a chunk hold the value ``member`` marks (a mask over positions)."""
+    return lambda chunk: member[order[chunk]]
+
+
+def _passes(
+    columns: dict[str, np.ndarray], tests: list[tuple[str, np.ufunc, float]], at: slice | np.ndarray
+) -> np.ndarray:
+    """Which of the places ``at`` pass every ``(column name, comparison, value)``."""
+    keep = None
+    for name, test, value in tests:
+        passed = test(columns[name][at], value)
+        keep = passed if keep is None else np.logical_and(keep, passed, out=keep)
+    return keep
 
 
 RANGE_SORTS = frozenset({"publishedDateTime", "quality", "heat"})  # numeric, NaN last
@@ -1313,9 +1384,10 @@ class Selection:
 
 class TestedSelection(Selection):
     """Candidates in sort order (``candidates``: ascending ranks; None: every rank) of
-    which those passing every ``(column, comparison, value)`` of ``tested`` match, their
-    number ``total`` known already: a page is found by testing candidates from the first
-    on, in growing chunks, until it is full; everything else tests them all, once."""
+    which those passing every test of ``tested`` (a function of a chunk of ranks: which
+    of them pass) match, their number ``total`` known already: a page is found by testing
+    candidates from the first on, in growing chunks, until it is full; everything else
+    tests them all, once."""
 
     __slots__ = ("_candidates", "_tested")
 
@@ -1323,7 +1395,7 @@ class TestedSelection(Selection):
         self,
         order: np.ndarray,
         candidates: np.ndarray | None,
-        tested: list[tuple[np.ndarray, np.ufunc, float]],
+        tested: list[Callable[[np.ndarray], np.ndarray]],
         total: int,
     ) -> None:
         super().__init__(order, None)
@@ -1338,8 +1410,8 @@ class TestedSelection(Selection):
         else:
             chunk = self._candidates[start:stop]
         keep = None
-        for column, test, value in self._tested:
-            passed = test(column[chunk], value)
+        for test in self._tested:
+            passed = test(chunk)
             keep = passed if keep is None else np.logical_and(keep, passed, out=keep)
         return chunk[keep]
 
