@@ -7,14 +7,17 @@ Two workloads through the test client, on a 30-article corpus: ``repeated`` (one
 again and again, answered from the response cache) and ``distinct`` (a new query string
 every request, so the view runs). For each:
 
-- one row per hook (each ``before_request``/``after_request`` function the app
-  registered, in the order a request meets them; the access hooks' metrics and access
-  line timed apart): the median of its per-call time, measured around each call with
-  ``perf_counter`` minus the same measurement around a function that does nothing. The
-  median is the cost of a call the machine did not interrupt; ``sum`` adds them up.
-- ``bare`` and ``hooks``: CPU time per request (best of ``--rounds``) without any hook
-  and with all of them; ``+µs`` is their difference (what the hooks cost end to end,
-  noisier than the rows above on a busy machine).
+- one row for the access layer (``api/http/access.py``, the WSGI layer around the app
+  that gives the request its id and writes its metrics and access line: the time around
+  the app it wraps less the app's own; its metrics and access line also timed apart), and
+  one row per hook (each ``before_request``/``after_request`` function the app
+  registered, in the order a request meets them): the median of its per-call time,
+  measured with ``perf_counter`` minus the same measurement around a function that does
+  nothing. The median is the cost of a call the machine did not interrupt; ``sum`` adds
+  them up.
+- ``bare`` and ``hooks``: CPU time per request (best of ``--rounds``) without the access
+  layer and any hook, and with all of them; ``+µs`` is their difference (what they cost
+  end to end, noisier than the rows above on a busy machine).
 - ``hello``: a bare Flask app answering ``{"hello": "world"}`` through its test client,
   the machine's yardstick (compare runs on different days by this row).
 
@@ -82,13 +85,15 @@ def measure(app, urls: Callable[[int], str], args, vary: bool = False) -> None:
     """``vary``: each request carries a header of its own, so that the replay of repeated
     answers (``api/http/replay.py``, before every hook) lets it through to the hooks and
     the response cache answers it (its key is the URL, not the headers)."""
-    from api.http import access
+    from api.http.access import Access
 
     client = app.test_client()
     before, after = app.before_request_funcs[None], app.after_request_funcs[None]
     original = (list(before), list(after))
     metrics = app.extensions["metrics"]
     access_log = app.extensions["access_log"]
+    layer = app.wsgi_app  # the access layer: outermost here (no ProxyFix)
+    assert isinstance(layer, Access)
 
     def get(i: int):
         return client.get(urls(i), headers={"X-Overhead-Request": str(i)} if vary else None)
@@ -102,22 +107,34 @@ def measure(app, urls: Callable[[int], str], args, vary: bool = False) -> None:
     cpu(200)  # warm up
     bare, hooked = [], []
     for _ in range(args.rounds):
-        before[:], after[:] = [], []
+        before[:], after[:], app.wsgi_app = [], [], layer.wsgi_app
         bare.append(cpu(args.requests))
-        before[:], after[:] = original
+        before[:], after[:], app.wsgi_app = *original, layer
         hooked.append(cpu(args.requests))
 
-    # Per hook: each registered function wrapped; metrics and the access line inside
-    # access.record wrapped too (their time is also part of its row).
+    # Per hook: each registered function wrapped; the access layer timed as the time
+    # around the app it wraps less the app's own; metrics and the access line inside it
+    # wrapped too (their time is also part of its row).
     timer = HookTimer()
     order = [*original[0], *reversed(original[1])]  # the order a request meets them
-    labels = [_label(fn) for fn in order]
+    labels = ["access (WSGI layer)", *(_label(fn) for fn in order)]
     before[:] = [timer.wrap(_label(fn), fn) for fn in original[0]]
     after[:] = [timer.wrap(_label(fn), fn) for fn in original[1]]
-    inner = {"metrics (in access.finish)": None, "access line (in access.finish)": None}
+    inner = {"metrics (in access)": None, "access line (in access)": None}
     observe, write = metrics.observe, access_log.write
-    metrics.observe = timer.wrap("metrics (in access.finish)", observe)
-    access_log.write = timer.wrap("access line (in access.finish)", write)
+    metrics.observe = timer.wrap("metrics (in access)", observe)
+    access_log.write = timer.wrap("access line (in access)", write)
+    app_inside, spans = layer.wsgi_app, []
+    clock = time.perf_counter
+
+    def timed_inside(environ, start_response):
+        started = clock()
+        answer = app_inside(environ, start_response)
+        spans.append(clock() - started)
+        return answer
+
+    layer.wsgi_app = timed_inside
+    app.wsgi_app = timer.wrap("(around access)", layer)
     empty = timer.wrap("(empty)", _noop)
     try:
         for i in range(args.requests):
@@ -126,7 +143,9 @@ def measure(app, urls: Callable[[int], str], args, vary: bool = False) -> None:
     finally:
         before[:], after[:] = original
         del metrics.observe, access_log.write
-    assert access.start in original[0]
+        layer.wsgi_app, app.wsgi_app = app_inside, layer
+    around = timer.calls["(around access)"]
+    timer.calls["access (WSGI layer)"] = [a - s * 1e6 for a, s in zip(around, spans, strict=True)]
     calibration = timer.median("(empty)")
     total = 0.0
     for label in labels:

@@ -8,12 +8,11 @@ import sys
 import uuid
 
 import pytest
-from flask import g
 from helpers import assert_problem
 
 from api import create_app
 from api.http.access import new_request_id
-from api.operations.logs import JsonFormatter, RequestIdFilter
+from api.operations.logs import REQUEST_ID_KEY, JsonFormatter, RequestIdFilter
 
 
 @pytest.fixture
@@ -92,8 +91,7 @@ def test_app_lines_are_json_with_the_request_id(app):
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     record = logging.LogRecord("api", logging.WARNING, __file__, 1, "skipped %s", ("x.md",), None)
-    with app.test_request_context("/"):
-        g.request_id = "in-request"
+    with app.test_request_context("/", environ_base={REQUEST_ID_KEY: "in-request"}):
         RequestIdFilter().filter(record)
     line = json.loads(handler.format(record))
     assert line["message"] == "skipped x.md" and line["level"] == "WARNING"

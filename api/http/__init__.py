@@ -1,19 +1,22 @@
-"""The per-request layer: every request passes these hooks, in the order :func:`init_app`
-registers them (Flask runs ``before_request`` hooks in that order and ``after_request``
-hooks in reverse):
+"""The per-request layer: every request passes these, in this order.
 
-1. :mod:`.access`: the request id, then (last, on the way out) metrics and the access line;
-2. :mod:`.url_checks`: URLs refused before anything reads them (bad UTF-8, too long);
-3. :mod:`.security_headers`: set on every response, errors included, and
+Two WSGI layers in front of Flask (inside ``ProxyFix`` only):
+
+1. :mod:`.access`: the request id, then, once the answer's head is ready, its metrics
+   and its access line (and ``X-Request-Id``, the last header), for every answer;
+2. :mod:`.replay`: a request identical to one answered before gets the bytes of that
+   answer without reaching Flask;
+
+then Flask's hooks, in the order :func:`init_app` registers them (Flask runs
+``before_request`` hooks in that order and ``after_request`` hooks in reverse):
+
+3. :mod:`.url_checks`: URLs refused before anything reads them (bad UTF-8, too long);
+4. :mod:`.security_headers`: set on every response, errors included, and
    :mod:`.served_by` (``X-Served-By``: which replica answered);
-4. :mod:`.rate_limits`: optional limits per client (before caching, so hits count too);
-5. the content version header (:mod:`api.store`), :mod:`.cors`, compression;
-6. :mod:`.caching`: conditional requests (304) and the response cache, then ETag and
+5. :mod:`.rate_limits`: optional limits per client (before caching, so hits count too);
+6. the content version header (:mod:`api.store`), :mod:`.cors`, compression;
+7. :mod:`.caching`: conditional requests (304) and the response cache, then ETag and
    ``Cache-Control`` on the way out (before compression);
-
-and in front of all of them, :mod:`.replay`: a request identical to one answered before
-gets the bytes of that answer (with its own request id, metrics and access line) without
-reaching Flask;
 
 and :mod:`.errors` turns every error into a problem document.
 """
@@ -39,11 +42,9 @@ from . import (
 
 
 def init_app(app: Flask, access_log: AccessLog) -> None:
-    """Register the per-request hooks, in the order a request meets them."""
-    # First: its hooks wrap all the others (it reads only X-Request-Id before url_checks,
-    # and only reads the response after security_headers).
+    """Register the per-request hooks and wrap the app in its WSGI layers, in the order
+    a request meets them."""
     request_metrics = metrics.init_app(app)
-    access.init_app(app, request_metrics, access_log)
     url_checks.init_app(app)  # before any other hook reads the URL
     security_headers.init_app(app)  # runs after every other hook (but access), on every response
     served_by.init_app(app)
@@ -52,4 +53,5 @@ def init_app(app: Flask, access_log: AccessLog) -> None:
     cors.init_app(app)
     Compress(app)
     caching.init_app(app)  # registered last, so its headers are set before compression
-    replay.init_app(app, request_metrics, access_log)  # wraps the WSGI app: before Flask
+    replay.init_app(app)  # wraps the WSGI app: before Flask
+    access.init_app(app, request_metrics, access_log)  # wraps it all: every answer counted

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import g, has_request_context
+from flask import has_request_context
 from werkzeug.exceptions import HTTPException
 
+from . import access
 from .response import ApiResponse
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -15,7 +16,7 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> ApiResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    if has_request_context() and (request_id := g.get("request_id")):
+    if has_request_context() and (request_id := access.request_id()):
         body["requestId"] = request_id  # as in X-Request-Id and the logs (api.access)
     return ApiResponse(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
 

@@ -7,8 +7,8 @@ and host). A ``GET`` or ``HEAD`` whose answer :mod:`.caching` marked as storable
 set (security headers, CORS, ``Vary``, ``ETag``, content version, compression...) and
 the body. The next request that is the same in everything an answer can depend on is
 sent those bytes without Flask, routing or any hook running; what every request must
-still leave behind is done here too: its own ``X-Request-Id`` (the client's, or a new
-one), its metrics and its access line, as :mod:`.access` writes them.
+still leave behind (its own ``X-Request-Id``, its metrics and its access line) is done
+by :mod:`.access`, the layer around this one, for replayed and other answers alike.
 
 "The same" means: the content version being served, the method, scheme, script root,
 path, raw query string, and every request header except those that only go to the
@@ -21,8 +21,8 @@ answer is kept only if it came from the version it is keyed by (a request that n
 newer ``contentVersion`` may have moved the worker on while it was answered).
 
 A hook added to the app later runs only for requests that reach Flask: one that must
-run for every request (a count, a per-request header) belongs here too, or in the
-conditions of :func:`init_app` that turn replays off.
+run for every request (a count, a per-request header) belongs in :mod:`.access`, or in
+the conditions of :func:`init_app` that turn replays off.
 
 Each worker keeps the last ``RESPONSE_CACHE_SIZE`` answers, and at most
 ``RESPONSE_CACHE_BYTES`` of their bodies (least recently used go first: :mod:`.recent`);
@@ -34,13 +34,10 @@ front of Flask: docs/decisions/0021-replaying-repeated-answers.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from time import perf_counter
 
 from flask import Flask
 
-from ..operations.logs import AccessLog
-from ..operations.metrics import RequestMetrics
-from .access import REQUEST_ID_HEADER, ROUTE_KEY, request_id_of, write_access_line
+from .access import REQUEST_ID_HEADER, ROUTE_KEY
 from .recent import Recent
 
 STORABLE = "news_api.replay"  # in the WSGI environ: set by .caching when an answer may be kept
@@ -63,18 +60,10 @@ _REQUEST_ID_LOWER = REQUEST_ID_HEADER.lower()
 class Replay:
     """The middleware; ``app.wsgi_app`` is wrapped by :func:`init_app`."""
 
-    def __init__(
-        self,
-        app: Flask,
-        wsgi_app: Callable,
-        metrics: RequestMetrics,
-        access_log: AccessLog,
-    ) -> None:
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.wsgi_app = wsgi_app
         self.store = app.extensions["content"]
         self.config = app.config
-        self.metrics = metrics
-        self.access_log = access_log
         self.version: str | None = None
         self.entries = self._empty()
 
@@ -86,7 +75,6 @@ class Replay:
         index = self.store.index
         if method not in METHODS or index is None:
             return self.wsgi_app(environ, start_response)
-        started = perf_counter()
         version = index.version
         entries = self.entries
         if version != self.version:  # a new index: nothing kept can be sent again
@@ -108,15 +96,9 @@ class Replay:
         entry = entries.take(key)
         if entry is None:
             return self._answer_and_keep(environ, start_response, key)
-        status_line, headers, body, status, route, path, size = entry
-        request_id = request_id_of(environ)
-        start_response(status_line, [*headers, (REQUEST_ID_HEADER, request_id)])
-        seconds = perf_counter() - started
-        self.metrics.observe(route, method, status, seconds)
-        if self.access_log.enabled:
-            write_access_line(
-                self.access_log, environ, request_id, route, path, status, seconds, version, size
-            )
+        status_line, headers, body, route_and_path = entry
+        environ[ROUTE_KEY] = route_and_path  # for the access line (.access)
+        start_response(status_line, list(headers))
         return [body]
 
     def _answer_and_keep(
@@ -141,8 +123,7 @@ class Replay:
         kept = [(name, value) for name, value in headers if name.lower() != _REQUEST_ID_LOWER]
         served = next((v for n, v in headers if n.lower() == _VERSION_HEADER), None)
         if status in (200, 304) and served == key[0]:
-            route, path, size = environ[ROUTE_KEY]
-            self.entries.keep(key, (status_line, kept, body, status, route, path, size))
+            self.entries.keep(key, (status_line, kept, body, environ[ROUTE_KEY]))
         return [body]
 
 
@@ -150,8 +131,8 @@ def _body_size(entry: tuple) -> int:
     return len(entry[2])
 
 
-def init_app(app: Flask, metrics: RequestMetrics, access_log: AccessLog) -> None:
+def init_app(app: Flask) -> None:
     """Wrap the app, unless there is nothing to keep or rate limits count every request."""
     if int(app.config["RESPONSE_CACHE_SIZE"]) <= 0 or app.config["RATE_LIMIT"]:
         return
-    app.wsgi_app = Replay(app, app.wsgi_app, metrics, access_log)
+    app.wsgi_app = Replay(app, app.wsgi_app)

@@ -25,9 +25,10 @@ import sys
 from typing import Any
 
 import orjson
-from flask import Flask, g, has_request_context
+from flask import Flask, has_request_context, request
 
 ACCESS_LOGGER = "api.access"  # a stable name for log pipelines (the module is api.http.access)
+REQUEST_ID_KEY = "news_api.request_id"  # in the WSGI environ: set by api.http.access
 TEXT_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 
@@ -49,7 +50,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id") and has_request_context():
-            record.request_id = g.get("request_id")
+            record.request_id = request.environ.get(REQUEST_ID_KEY)
         return True
 
 
