@@ -1128,7 +1128,8 @@ class SortedView:
         their matches counted by and-ing the two masks (a pass over one byte an article,
         ~65 µs at 1,000,000, where looking up each of a long list's ranks in the other's
         mask costs ~800 µs), the page found by testing the shorter list's ranks from the
-        first, a chunk at a time. None unless both have a mask."""
+        first, a chunk at a time. None unless both have a mask and the shorter list is
+        long enough for that to pay (:data:`BOTH_MASKS_MIN_FRACTION`)."""
         (ranks, mine, _), (_, theirs, _) = lists
         if mine is None or theirs is None or len(ranks) * BOTH_MASKS_MIN_FRACTION < len(mine):
             return None  # (a shorter list is cheaper to look up rank by rank)
@@ -1241,7 +1242,7 @@ def _held(longer: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 # articles (random reads), and-ing two masks ~65 µs.
 BOTH_MASKS_MIN_FRACTION = 64
 # Looked up one by one (``_held``) when the other list is this many times longer;
-# measured: 5,000 ranks in 30,000 cost 92 µs so, 61 µs with a mask.
+# measured: 5,000 ranks in 30,000 cost 92 µs looked up one by one, 61 µs with a mask.
 LOOKUP_RATIO = 8
 
 
