@@ -62,6 +62,32 @@ def test_one_access_line_per_request(logged):
     assert second["request_id"] != "req-42"
 
 
+def test_streams_304s_heads_and_errors_each_leave_one_line(logged):
+    """Every kind of answer passes the access layer once: a stream (its length unknown
+    when its head goes out), a revalidation answered 304, a HEAD, a refused query."""
+    client, lines = logged
+    stream = client.get("/articles/export.ndjson?topic=ai")
+    tag = client.get("/topics").headers["ETag"]
+    revalidated = client.get("/topics", headers={"If-None-Match": tag})
+    head = client.head("/providers")
+    refused = client.get("/articles?pageSize=0", headers={"X-Request-Id": "bad-1"})
+    assert (stream.status_code, revalidated.status_code, head.status_code) == (200, 304, 200)
+    logged_lines = lines()
+    assert [(x["method"], x["route"], x["status"]) for x in logged_lines] == [
+        ("GET", "/articles/export.ndjson", 200),
+        ("GET", "/topics", 200),
+        ("GET", "/topics", 304),
+        ("HEAD", "/providers", 200),
+        ("GET", "/articles", 400),
+    ]
+    assert logged_lines[0]["bytes"] is None  # streamed
+    assert logged_lines[1]["version"] == revalidated.headers["X-Content-Version"]
+    assert logged_lines[4]["request_id"] == "bad-1" == refused.get_json()["requestId"]
+    ids = [x["request_id"] for x in logged_lines]
+    sent = [r.headers["X-Request-Id"] for r in (stream, revalidated, head, refused)]
+    assert len(set(ids)) == 5 and [ids[0], *ids[2:]] == sent
+
+
 def test_request_id_is_echoed_generated_or_replaced(client):
     assert (
         client.get("/topics", headers={"X-Request-Id": "abc.DEF_1-2:3"}).headers["X-Request-Id"]
