@@ -46,7 +46,7 @@ def init_app(app: Flask, access_log: AccessLog) -> None:
     a request meets them."""
     request_metrics = metrics.init_app(app)
     url_checks.init_app(app)  # before any other hook reads the URL
-    security_headers.init_app(app)  # runs after every other hook (but access), on every response
+    security_headers.init_app(app)  # runs after every other hook, on every response
     served_by.init_app(app)
     rate_limits.init_app(app)  # before caching, so cached answers are counted too
     store.init_app(app)
