@@ -1115,11 +1115,8 @@ class SortedView:
             return Selection(self.order, ranks)
         if not conditions:
             return Selection(self.order, None, lo=lo, hi=hi)
-        mask = None
-        for _, column, test, value in conditions:
-            matched = test(column[lo:hi], value)
-            mask = matched if mask is None else np.logical_and(mask, matched, out=mask)
-        return Selection(self.order, None, lo=lo, hi=hi, mask=mask)
+        tests = [_column_test(column, test, value) for _, column, test, value in conditions]
+        return Selection(self.order, None, lo=lo, hi=hi, mask=_all_pass(tests, slice(lo, hi)))
 
     def _both_common(
         self, lists: list[tuple[np.ndarray, np.ndarray | None, tuple[str, tuple[str, ...]]]]
@@ -1168,12 +1165,17 @@ class SortedView:
         field = min(spans, key=lambda name: spans[name][1] - spans[name][0])
         other = views[field]  # ascending by ``field``
         first, last = spans[field]
-        rest = [(name, test, value) for name, _, test, value in conditions if name != field]
+        # The other conditions, on the counting view's own columns.
+        rest = [
+            _column_test(other.columns[name], test, value)
+            for name, _, test, value in conditions
+            if name != field
+        ]
         tested = [_column_test(own, test, value) for _, own, test, value in conditions]
         if not lists:
             total = last - first
             if rest:
-                total = int(np.count_nonzero(_passes(other.columns, rest, slice(first, last))))
+                total = int(np.count_nonzero(_all_pass(rest, slice(first, last))))
             return TestedSelection(self.order, None, tested, total)
         ranks, _, (group, values) = lists[0]
         if len(values) != 1:  # a union of values is listed in no view
@@ -1182,7 +1184,7 @@ class SortedView:
         theirs = theirs[_find(theirs, first) : _find(theirs, last)]
         total = len(theirs)
         if rest:
-            total = int(np.count_nonzero(_passes(other.columns, rest, theirs)))
+            total = int(np.count_nonzero(_all_pass(rest, theirs)))
         return TestedSelection(self.order, ranks, tested, total)
 
     def _conditions(self, flt: ArticleFilter) -> list[tuple[str, np.ndarray, np.ufunc, float]]:
@@ -1263,13 +1265,12 @@ def _member_test(order: np.ndarray, member: np.ndarray) -> Callable:
     return lambda chunk: member.take(_at(order, chunk))
 
 
-def _passes(
-    columns: dict[str, np.ndarray], tests: list[tuple[str, np.ufunc, float]], at: slice | np.ndarray
-) -> np.ndarray:
-    """Which of the places ``at`` pass every ``(column name, comparison, value)``."""
+def _all_pass(tests: list[Callable], chunk: slice | np.ndarray) -> np.ndarray:
+    """Which ranks of ``chunk`` (a slice of ranks, or an array of them) pass every test
+    (:func:`_column_test`, :func:`_member_test`), as a mask over the chunk."""
     keep = None
-    for name, test, value in tests:
-        passed = test(_at(columns[name], at), value)
+    for test in tests:
+        passed = test(chunk)
         keep = passed if keep is None else np.logical_and(keep, passed, out=keep)
     return keep
 
@@ -1422,10 +1423,7 @@ class TestedSelection(Selection):
         # Every rank: a slice, so that columns are read in place, not gathered.
         whole = self._candidates is None
         chunk = slice(start, min(stop, len(self.order))) if whole else self._candidates[start:stop]
-        keep = None
-        for test in self._tested:
-            passed = test(chunk)
-            keep = passed if keep is None else np.logical_and(keep, passed, out=keep)
+        keep = _all_pass(self._tested, chunk)
         return np.flatnonzero(keep) + start if whole else chunk.compress(keep)
 
     def _count(self) -> int:

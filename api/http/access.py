@@ -9,7 +9,7 @@ The request id is the client's ``X-Request-Id`` when it is a sane token (1 to 12
 characters of letters, digits and ``-._:+=/@``), otherwise a new uuid4 (hex); it is
 echoed in the response's ``X-Request-Id`` (the last header), put in problem documents
 (``requestId``) and in every log line written while the request is answered
-(:func:`request_id`: the WSGI environ's ``news_api.request_id``).
+(the WSGI environ's ``news_api.request_id``: :func:`api.operations.logs.current_request_id`).
 
 The access line (:class:`api.operations.logs.AccessLog`) has, besides the keys of every log line,
 ``method``, ``route`` (the URL rule, as in the metrics), ``path``, ``query``,
@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from time import perf_counter
 
-from flask import Flask, Request, request
+from flask import Flask, Request
 
 from ..operations.logs import REQUEST_ID_KEY, AccessLog
 from ..operations.metrics import UNMATCHED, RequestMetrics
@@ -99,11 +99,6 @@ def route_and_path(req: Request | None, environ: dict) -> tuple[str, str]:
         return UNMATCHED, environ.get("PATH_INFO", "")
     rule = req.url_rule
     return (rule.rule if rule is not None else UNMATCHED), req.path
-
-
-def request_id() -> str | None:
-    """The id of the request being answered (None outside one)."""
-    return request.environ.get(REQUEST_ID_KEY)
 
 
 def request_id_of(environ: dict) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import has_request_context
 from werkzeug.exceptions import HTTPException
 
-from . import access
+from ..operations.logs import current_request_id
 from .response import ApiResponse
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -16,7 +15,7 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> ApiResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    if has_request_context() and (request_id := access.request_id()):
+    if request_id := current_request_id():
         body["requestId"] = request_id  # as in X-Request-Id and the logs (api.access)
     return ApiResponse(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
 

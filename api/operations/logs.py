@@ -45,12 +45,18 @@ def _set_pid() -> None:
 os.register_at_fork(after_in_child=_set_pid)
 
 
+def current_request_id() -> str | None:
+    """The id of the request being answered (None outside one), as
+    :mod:`api.http.access` gave it."""
+    return request.environ.get(REQUEST_ID_KEY) if has_request_context() else None
+
+
 class RequestIdFilter(logging.Filter):
     """Adds the current request's id to lines logged while it is answered."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id") and has_request_context():
-            record.request_id = request.environ.get(REQUEST_ID_KEY)
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
         return True
 
 
