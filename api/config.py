@@ -52,6 +52,9 @@ class Config:
     RESPONSE_CACHE_SIZE = 256
     RESPONSE_CACHE_MAX_BYTES = 256 * 1024
     RESPONSE_CACHE_BYTES = 4 * 1024 * 1024  # of bodies kept, per worker (api.http.recent)
+    # An answer is kept once its request has come this many times (recently): a query
+    # string asked once is never worth the memory (as nginx's proxy_cache_min_uses).
+    RESPONSE_CACHE_MIN_USES = 2
     # Origins allowed to read responses from a browser: "*" or a list of origins.
     CORS_ORIGINS = "*"
     # Compression (flask-compress): algorithms in order of preference, and the smallest

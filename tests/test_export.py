@@ -188,10 +188,12 @@ def test_bad_parameters_are_400s(client, extension, query, parameter):
 def test_exports_are_never_kept_in_the_response_cache(client):
     responses = client.application.extensions["responses"]
     responses.clear()
-    client.get("/articles/export.ndjson").get_data()
-    client.get("/articles/export.csv").get_data()
+    for _ in range(2):
+        client.get("/articles/export.ndjson").get_data()
+        client.get("/articles/export.csv").get_data()
     assert responses == {}
-    client.get("/articles/feed.json").get_data()
+    for _ in range(2):  # (an answer is kept once asked twice)
+        client.get("/articles/feed.json").get_data()
     assert len(responses) == 1  # feeds are, as lists are
 
 

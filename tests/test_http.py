@@ -124,13 +124,18 @@ def test_small_bodies_are_not_compressed(client):
 
 def test_rendered_responses_are_reused_for_the_same_url(app, client):
     first = client.get("/articles?topic=ai&pageSize=3")
-    assert len(app.extensions["responses"]) == 1
+    assert len(app.extensions["responses"]) == 0  # asked once: not worth keeping
+    second = client.get("/articles?topic=ai&pageSize=3")
+    assert len(app.extensions["responses"]) == 1  # asked again: kept
     again = client.get("/articles?topic=ai&pageSize=3")
-    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
-    assert again.headers["Link"] == first.headers["Link"] and again.headers["X-Total-Count"] == "15"
-    reordered = client.get("/articles?pageSize=3&topic=ai")  # same ETag, other links
-    assert reordered.get_json()["links"]["self"].endswith("?pageSize=3&topic=ai&page=1")
+    for answer in (second, again):
+        assert answer.data == first.data and answer.headers["ETag"] == first.headers["ETag"]
+        assert answer.headers["Link"] == first.headers["Link"]
+        assert answer.headers["X-Total-Count"] == "15"
     for _ in range(2):
+        reordered = client.get("/articles?pageSize=3&topic=ai")  # same ETag, other links
+        assert reordered.get_json()["links"]["self"].endswith("?pageSize=3&topic=ai&page=1")
+    for _ in range(3):
         assert_problem(client.get("/articles?pageSize=0"), 400, "pageSize")
     assert len(app.extensions["responses"]) == 2
 
@@ -139,11 +144,44 @@ def test_the_response_cache_is_bounded_and_can_be_off(make_app, corpus):
     app = make_app(corpus, RESPONSE_CACHE_SIZE=3)
     client = app.test_client()
     for page in range(1, 8):
-        assert client.get(f"/articles?page={page}&pageSize=2").get_json()["page"] == page
+        for _ in range(2):  # (kept once asked twice)
+            assert client.get(f"/articles?page={page}&pageSize=2").get_json()["page"] == page
     assert len(app.extensions["responses"]) == 3
     off = make_app(corpus, RESPONSE_CACHE_SIZE=0)
-    off.test_client().get("/articles")
+    for _ in range(3):
+        off.test_client().get("/articles")
     assert off.extensions["responses"] == {}
+
+
+def test_only_answers_to_requests_that_come_again_are_kept(make_app, corpus):
+    """RESPONSE_CACHE_MIN_USES: a query string asked once (most distinct queries) costs no
+    memory; one asked again is kept by both caches (the replay's and the rendered
+    responses'), and what is remembered of the others stays bounded."""
+    from api.http.recent import SEEN_PER_ENTRY
+
+    app = make_app(corpus, RESPONSE_CACHE_SIZE=4)
+    client = app.test_client()
+    layer = next(layer for layer in _layers(app) if hasattr(layer, "entries"))  # the replay
+    responses = app.extensions["responses"]
+    for page in range(1, 61):
+        assert client.get(f"/articles?page={page}&pageSize=1").status_code == 200
+    replay = layer.entries  # (a new one for each content version)
+    assert len(responses) == len(replay) == 0
+    assert len(responses.seen) == len(replay.seen) == SEEN_PER_ENTRY * 4  # the newest
+    assert client.get("/articles?page=60&pageSize=1").status_code == 200  # again: kept
+    assert list(responses) and [key[5] for key in replay] == ["page=60&pageSize=1"]
+    assert client.get("/articles?page=1&pageSize=1").status_code == 200  # forgotten
+    assert len(replay) == 1
+    every = make_app(corpus, RESPONSE_CACHE_MIN_USES=1)  # keep every answer
+    every.test_client().get("/articles?page=2&pageSize=1")
+    assert len(every.extensions["responses"]) == 1
+
+
+def _layers(app):
+    layer = app.wsgi_app
+    while layer is not None:
+        yield layer
+        layer = getattr(layer, "wsgi_app", None)
 
 
 def test_if_modified_since_never_hides_an_error(client):

@@ -12,7 +12,8 @@ flask-compress appends the content coding to it (``"…:gzip"``), which keeps ET
 strong per encoding; a tag with any of those suffixes matches here too.
 
 Each worker also keeps the last ``RESPONSE_CACHE_SIZE`` rendered API responses (before
-compression), keyed by the exact URL and its ETag, so a hot page is answered without
+compression) to requests that came ``RESPONSE_CACHE_MIN_USES`` times (:mod:`.recent`),
+keyed by the exact URL and its ETag, so a hot page is answered without
 parsing or querying again. The index version is part of the ETag, so a new index never
 serves an old response. Errors are never cached.
 """
@@ -177,8 +178,10 @@ def add_cache_headers(response: ApiResponse) -> ApiResponse:
 
 def _remember(app: Flask, key: tuple, response: ApiResponse) -> None:
     responses = app.extensions["responses"]
-    if responses.limit <= 0 or response.direct_passthrough or response.is_streamed:
+    if response.direct_passthrough or response.is_streamed:
         return  # a stream (an export) is never read into memory
+    if not responses.admits(key):
+        return  # (the first time this request comes: see .recent)
     body = response.get_data()
     headers = [(name, value) for name, value in response.headers if name.lower() in _CACHED_LOWER]
     responses.keep(key, (body, headers))

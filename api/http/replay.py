@@ -24,9 +24,9 @@ A hook added to the app later runs only for requests that reach Flask: one that 
 run for every request (a count, a per-request header) belongs in :mod:`.access`, or in
 the conditions of :func:`init_app` that turn replays off.
 
-Each worker keeps the last ``RESPONSE_CACHE_SIZE`` answers, and at most
-``RESPONSE_CACHE_BYTES`` of their bodies (least recently used go first: :mod:`.recent`);
-``0`` turns this off. With rate limits on (``RATE_LIMIT``) nothing is replayed:
+Each worker keeps the last ``RESPONSE_CACHE_SIZE`` answers to requests it has seen
+``RESPONSE_CACHE_MIN_USES`` times (2), and at most ``RESPONSE_CACHE_BYTES`` of their
+bodies (least recently used go first: :mod:`.recent`); ``0`` turns this off. With rate limits on (``RATE_LIMIT``) nothing is replayed:
 every request has to be counted and carry its own limit headers. Why a replay in
 front of Flask: docs/decisions/0021-replaying-repeated-answers.md.
 """
@@ -118,6 +118,8 @@ class Replay:
         finally:
             if hasattr(answer, "close"):
                 answer.close()
+        if not self.entries.admits(key):
+            return [body]  # (a list: the server sends it in one piece, as a replay)
         status_line, headers = sent
         status = int(status_line[:3])
         kept = [(name, value) for name, value in headers if name.lower() != _REQUEST_ID_LOWER]
