@@ -7,8 +7,8 @@ Only answers to requests that come again are kept: an answer is kept once its re
 has been seen ``RESPONSE_CACHE_MIN_USES`` times (2: from the second on; a request seen
 once is remembered by its hash only, among the last few thousand). Keeping every answer
 to a query string that is never asked again (what most distinct queries are) cost a
-distinct list about 12% of a server's throughput, in memory traffic and allocation
-(docs/decisions/0023, "Update (session 16)")."""
+server about a tenth of its throughput on distinct lists, in memory traffic and
+allocation (docs/decisions/0023, "Update (session 16)")."""
 
 from __future__ import annotations
 

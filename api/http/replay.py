@@ -26,8 +26,9 @@ the conditions of :func:`init_app` that turn replays off.
 
 Each worker keeps the last ``RESPONSE_CACHE_SIZE`` answers to requests it has seen
 ``RESPONSE_CACHE_MIN_USES`` times (2), and at most ``RESPONSE_CACHE_BYTES`` of their
-bodies (least recently used go first: :mod:`.recent`); ``0`` turns this off. With rate limits on (``RATE_LIMIT``) nothing is replayed:
-every request has to be counted and carry its own limit headers. Why a replay in
+bodies (least recently used go first: :mod:`.recent`); ``0`` turns this off. With rate
+limits on (``RATE_LIMIT``) nothing is replayed: every request has to be counted and
+carry its own limit headers. Why a replay in
 front of Flask: docs/decisions/0021-replaying-repeated-answers.md.
 """
 
