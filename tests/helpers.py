@@ -121,3 +121,14 @@ def settled_version(read: Callable[[], str | None], old: str | None, wait: float
         streak = streak + 1 if seen == version else 1
         version = seen
     return version
+
+
+def replay_of(app):
+    """The replay (api.http.replay.Replay) among the app's WSGI layers (ProxyFix,
+    api.http.access, ...), or None."""
+    from api.http.replay import Replay
+
+    layer = app.wsgi_app
+    while layer is not None and not isinstance(layer, Replay):
+        layer = getattr(layer, "wsgi_app", None) or getattr(layer, "app", None)
+    return layer

@@ -11,7 +11,7 @@ try:  # flask-compress brings zstd: the standard library's from 3.14, a backport
     from compression import zstd
 except ImportError:
     from backports import zstd
-from helpers import article_fields, assert_problem, write_seed
+from helpers import article_fields, assert_problem, replay_of, write_seed
 
 LIST = "/articles?topic=ai&pageSize=5"
 
@@ -161,7 +161,7 @@ def test_only_answers_to_requests_that_come_again_are_kept(make_app, corpus):
 
     app = make_app(corpus, RESPONSE_CACHE_SIZE=4)
     client = app.test_client()
-    layer = next(layer for layer in _layers(app) if hasattr(layer, "entries"))  # the replay
+    layer = replay_of(app)
     responses = app.extensions["responses"]
     for page in range(1, 61):
         assert client.get(f"/articles?page={page}&pageSize=1").status_code == 200
@@ -175,13 +175,6 @@ def test_only_answers_to_requests_that_come_again_are_kept(make_app, corpus):
     every = make_app(corpus, RESPONSE_CACHE_MIN_USES=1)  # keep every answer
     every.test_client().get("/articles?page=2&pageSize=1")
     assert len(every.extensions["responses"]) == 1
-
-
-def _layers(app):
-    layer = app.wsgi_app
-    while layer is not None:
-        yield layer
-        layer = getattr(layer, "wsgi_app", None)
 
 
 def test_if_modified_since_never_hides_an_error(client):

@@ -7,11 +7,10 @@ import gzip
 import json
 
 import pytest
-from helpers import article_fields, write_seed
+from helpers import article_fields, replay_of, write_seed
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.http.recent import Recent
-from api.http.replay import Replay
 
 URL = "/articles?topic=ai&pageSize=3"
 
@@ -25,14 +24,6 @@ def counted(make_app, corpus, tmp_path):
     reached = []
     app.before_request_funcs.setdefault(None, []).insert(0, lambda: reached.append(1))
     return app, reached, log
-
-
-def replay_of(app) -> Replay | None:
-    """The replay among the app's WSGI layers (ProxyFix, api.http.access, ...), if any."""
-    layer = app.wsgi_app
-    while layer is not None and not isinstance(layer, Replay):
-        layer = getattr(layer, "wsgi_app", None) or getattr(layer, "app", None)
-    return layer
 
 
 def lines(log) -> list[dict]:

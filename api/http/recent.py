@@ -58,8 +58,10 @@ class Recent(dict):
     def admits(self, key: Hashable) -> bool:
         """Whether an answer to ``key`` is to be kept: its request has now been seen
         ``min_uses`` times (or its answer is kept already). Counts this use."""
-        if self.min_uses <= 1 or self.limit <= 0 or key in self:
-            return self.limit > 0
+        if self.limit <= 0:
+            return False
+        if self.min_uses <= 1 or key in self:
+            return True
         seen = self.seen
         digest = hash(key)
         uses = seen.pop(digest, 0) + 1
