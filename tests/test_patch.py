@@ -19,12 +19,14 @@ from test_search_update import _answers
 
 from api.content import build as build_module
 from api.content import index as index_module
+from api.content import title_prefixes
 from api.content.artifact import MANIFEST, ArtifactStore
 from api.content.build import build_index
 from api.content.cache import BuildCache
 from api.content.columns import Field, gather
 from api.content.generate import generate
 from api.content.index import BLOB_FILE, ArticleFilter
+from api.content.title_prefixes import word_starts
 from schemas.query import ARTICLE_SORTS, DIRECTORY_SORTS, FACETS
 
 SORTS = [f"{sign}{key}" for key in ARTICLE_SORTS for sign in ("", "-")]
@@ -42,6 +44,7 @@ def base_corpus(tmp_path_factory) -> Path:
 def folder(base_corpus, tmp_path, monkeypatch) -> Path:
     """A copy of the corpus to change, patched even though it is small."""
     monkeypatch.setattr(index_module, "INCREMENTAL_MIN_ARTICLES", 0)
+    monkeypatch.setattr(title_prefixes, "MIN_TITLES", 2)
     copy = tmp_path / "corpus"
     shutil.copytree(base_corpus, copy)
     return copy
@@ -82,7 +85,9 @@ def _state(index) -> dict:
     out["facets"] = index.facets.counts_json(FACETS, None, 1000)
     picked = index.select(ArticleFilter(min_quality=0.5), "title").all_positions()
     out["facets quality"] = index.facets.counts_json(FACETS, picked, 10)
-    out["suggest"] = [index.suggest(text, 10) for text in ("ma", "cli", "new y", "tech")]
+    # Every start of up to 3 letters (most of them rows of the title table, patched).
+    starts = [s for s in sorted(word_starts(out["titles"])) if len(s) <= 3]
+    out["suggest"] = [index.suggest(text, 10) for text in [*starts, "cli", "new y", "tech"]]
     out["search"] = _answers(index)
     out["skipped"] = sorted(map(str, index.skipped))
     out["warnings"] = sorted(map(str, index.warnings))

@@ -69,6 +69,7 @@ from .search import (
     temporary_folder,
 )
 from .suggest import Suggester
+from .title_prefixes import TitlePrefixes
 
 if TYPE_CHECKING:
     from .records import FolderContent
@@ -182,7 +183,9 @@ class ContentIndex:
             if content.records is None:  # only the changes were read
                 raise NotPatchable(f"version {content.version} is no patch of its previous")
             self._assemble(content, previous, search_path)
-        self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
+        self.suggester = Suggester(
+            self.facets, self.search, self._title_prefixes, self.ids, self._title_reader()
+        )
 
     # -- building ---------------------------------------------------------
 
@@ -217,6 +220,9 @@ class ContentIndex:
         self._derive()
         self._build_search(records, self._columns["publishedDateTime"], search_path, previous)
         del self._previous_at
+        self._title_prefixes = TitlePrefixes.build(
+            (r.title for r in records), self._views["-heat"].order
+        )
 
     def _patch(
         self,
@@ -302,6 +308,11 @@ class ContentIndex:
         self.search = SearchIndex.update(previous.search, removed, rows, search_path)
         self.search.keys = self._id_keys
         self.search_update = (len(changed), len(removed))
+        self._title_prefixes = previous._title_prefixes.patched(
+            moved,
+            [previous.title(p) for p in np.flatnonzero(~keep).tolist()] + [r.title for r in added],
+            self.search.title_matches,
+        )
         return True
 
     def _patch_blob(
@@ -683,7 +694,9 @@ class ContentIndex:
         self._folder = folder
         self.search = SearchIndex.open(folder / SEARCH_FOLDER)
         self.search.keys = self._id_keys
-        self.suggester = Suggester(self.facets, self.search, self.ids, self._title_reader())
+        self.suggester = Suggester(
+            self.facets, self.search, self._title_prefixes, self.ids, self._title_reader()
+        )
         return self
 
     def hold(self, fd: int) -> None:

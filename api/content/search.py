@@ -540,8 +540,8 @@ class SearchIndex:
         words = _FOLD.analyze(typed)
         if not words or limit < 1:
             return []
-        if len(words) == 1:
-            query = Query.phrase_prefix_query(SCHEMA, "words", words)
+        if len(words) == 1:  # (a phrase prefix would expand to its first 50 words only)
+            query = Query.regex_query(SCHEMA, "words", re.escape(words[0]) + ".*")
         else:
             patterns = [re.escape(w) for w in words[:-1]] + [re.escape(words[-1]) + ".*"]
             query = Query.regex_phrase_query(SCHEMA, "words", patterns)

@@ -4,7 +4,8 @@ has been typed so far.
 Topic and provider names are few, so each word start of each (case- and accent-folded)
 name is kept in one sorted list, and a prefix is a binary search. Titles are many, so
 they go through the search engine's unstemmed title words (``facial rec``: the words
-typed in a row, the last one a prefix), hottest first. Best first: names that begin
+typed in a row, the last one a prefix), hottest first; a common word start's hottest
+titles are kept ready (:mod:`.title_prefixes`). Best first: names that begin
 with the text before names that merely contain a word beginning with it; topics and
 providers (by article count) before article titles (by heat).
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 from .facets import FacetTable
 from .search import SearchIndex
+from .title_prefixes import TitlePrefixes
 
 _WORDS = re.compile(r"[^\W_]+")
 _KIND_ORDER = {"topic": 0, "provider": 1, "article": 2}
@@ -36,6 +38,7 @@ class Suggester:
         self,
         facets: FacetTable,
         search: SearchIndex,
+        prefixes: TitlePrefixes,
         ids: list[str],
         title: Callable[[int], str],
     ) -> None:
@@ -50,6 +53,7 @@ class Suggester:
         self._keys = keys
         self._key_text = [k[0] for k in keys]
         self._search = search
+        self._prefixes = prefixes
         self._ids = ids  # by position
         self._title = title  # position -> title
 
@@ -65,7 +69,10 @@ class Suggester:
             rank = (not folded.startswith(typed), _KIND_ORDER[kind], -count, folded)
             found[kind, entry_id] = min(found.get((kind, entry_id), (rank, name)), (rank, name))
             i += 1
-        for heat_rank, p in enumerate(self._search.title_matches(typed, limit)):
+        hottest = self._prefixes.hottest(typed, limit)
+        if hottest is None:  # not a common word start: the engine finds them
+            hottest = self._search.title_matches(typed, limit)
+        for heat_rank, p in enumerate(hottest):
             title = self._title(p)
             rank = (not fold(title).startswith(typed), 2, heat_rank)
             found["article", self._ids[p]] = (rank, title)
