@@ -312,6 +312,9 @@ class ContentIndex:
             moved,
             [previous.title(p) for p in np.flatnonzero(~keep).tolist()] + [r.title for r in added],
             self.search.title_matches,
+        ) or TitlePrefixes.build(
+            (previous.title(s) if s < old_n else added[s - old_n].title for s in source.tolist()),
+            self._views["-heat"].order,
         )
         return True
 

@@ -82,6 +82,7 @@ MAX_TERMS_UNITED = 32  # filter values searched as a union of terms; more: a ter
 PHRASE_COST = 4
 PREFIX_COST = 2  # one of a prefix's words counts this many (each expanded into a bitset)
 MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
+PHRASE_PREFIX_WORDS = 50  # the words the engine's phrase prefix query expands to, at most
 # Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
 # (an export streams on, in growing windows).
 MAX_RANKED_WINDOW = 10_000
@@ -540,12 +541,24 @@ class SearchIndex:
         words = _FOLD.analyze(typed)
         if not words or limit < 1:
             return []
-        if len(words) == 1:  # (a phrase prefix would expand to its first 50 words only)
-            query = Query.regex_query(SCHEMA, "words", re.escape(words[0]) + ".*")
+        if len(words) == 1:
+            query = self._word_start(words[0])
         else:
             patterns = [re.escape(w) for w in words[:-1]] + [re.escape(words[-1]) + ".*"]
             query = Query.regex_phrase_query(SCHEMA, "words", patterns)
         return self.hits(query, 0, limit, order_by=rank_field("-heat")).positions.tolist()
+
+    def _word_start(self, start: str) -> tantivy.Query:
+        """Titles with a word beginning with ``start``: a phrase prefix when the start
+        has at most ``PHRASE_PREFIX_WORDS`` words (it expands to that many only), else
+        the set of all of them (slower: common starts come from
+        :mod:`.title_prefixes`)."""
+        searcher = self.searcher()
+        terms = searcher.terms_with_prefix("words", start, limit=PHRASE_PREFIX_WORDS + 1)
+        if len(terms) <= PHRASE_PREFIX_WORDS:
+            return Query.phrase_prefix_query(SCHEMA, "words", [start])
+        terms = searcher.terms_with_prefix("words", start)
+        return Query.term_set_query(SCHEMA, "words", [term for term, _ in terms])
 
     # -- highlights -------------------------------------------------------------
 

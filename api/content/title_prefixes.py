@@ -34,6 +34,8 @@ HOTTEST = 10
 # A word start shared by fewer title words goes to the engine: a few dozen matches cost
 # it about as little as any search does.
 MIN_TITLES = 64
+# A patch that would ask the engine again for more rows than this builds the table anew.
+MAX_ASKED_AGAIN = 1_000
 _ASCII_WORDS = re.compile(r"[a-z0-9]+")  # the engine's split (alphanumeric runs), lowered
 _LAST = "\U0010ffff"  # sorts after any character of a word
 
@@ -124,21 +126,17 @@ class TitlePrefixes:
         moved: np.ndarray,
         titles: Iterable[str],
         hottest: Callable[[str, int], list[int]],
-    ) -> TitlePrefixes:
-        """This table for a patched index: ``moved`` maps each previous position to its
-        new one (-1: gone); ``titles``: the titles of the articles that came, went or
-        changed (their words' starts are asked again of ``hottest(start, HOTTEST)``,
-        the engine's answer in the new index); every other row keeps its articles,
-        renumbered."""
-        touched = sorted(s.encode() for s in word_starts(titles))
-        at = np.searchsorted(self.starts, touched) if len(self.starts) else np.zeros(0, int)
-        rows = sorted(
-            {
-                int(r)
-                for r, s in zip(at, touched, strict=True)
-                if r < len(self) and self.starts[r] == s
-            }
-        )
+    ) -> TitlePrefixes | None:
+        """This table for a patched index, or None when building it anew costs less.
+        ``moved`` maps each previous position to its new one (-1: gone); ``titles``: the
+        titles of the articles that came, went or changed. The rows of their words'
+        starts are asked again of ``hottest(start, HOTTEST)`` (the engine's exact answer
+        in the new index); every other row keeps its articles, renumbered. (A start
+        that becomes common gets no row until the next build: the engine answers it.)"""
+        touched = np.array(sorted(s.encode() for s in word_starts(titles)) or [b""], "S")
+        rows = np.flatnonzero(np.isin(self.starts, touched))
+        if len(rows) > MAX_ASKED_AGAIN:
+            return None
         answers = [np.asarray(hottest(self.starts[r].decode(), HOTTEST), np.int32) for r in rows]
         lengths = np.diff(self.ptr)
         row_of = np.repeat(np.arange(len(self)), lengths)
@@ -148,10 +146,9 @@ class TitlePrefixes:
         ptr = np.concatenate([[0], np.cumsum(new_lengths)]).astype(np.int64)
         positions = np.empty(int(ptr[-1]), np.int32)
         kept_rows = row_of[stay]
-        positions[ptr[kept_rows] + np.flatnonzero(stay) - self.ptr[kept_rows]] = moved[
-            self.positions[stay]
-        ]
-        for row, answer in zip(rows, answers, strict=True):
+        into = ptr[kept_rows] + np.flatnonzero(stay) - self.ptr[kept_rows]
+        positions[into] = moved[self.positions[stay]]
+        for row, answer in zip(rows.tolist(), answers, strict=True):
             positions[ptr[row] : ptr[row + 1]] = answer
         return TitlePrefixes(self.starts, ptr, positions)
 
