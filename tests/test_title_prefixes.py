@@ -15,7 +15,8 @@ from api.content import index as index_module
 from api.content import title_prefixes
 from api.content.build import build_index
 from api.content.generate import generate
-from api.content.title_prefixes import HOTTEST, TitlePrefixes, title_words, word_starts
+from api.content.search import title_words
+from api.content.title_prefixes import HOTTEST, TitlePrefixes, word_starts
 
 # Non-ASCII titles go through the engine's own analyzer (folding, ß, ligatures...).
 ACCENTED = ("Café Öffentlich Straße", "Ǆemal's ﬁnancial Łódź", "CAFÉ crème à l'Élysée")

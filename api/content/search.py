@@ -114,6 +114,11 @@ _STEM = _analyzer(True)
 _FOLD = _analyzer(False)
 
 
+def title_words(text: str) -> list[str]:
+    """The words the ``words`` field (suggestions) holds of ``text``: split, folded."""
+    return _FOLD.analyze(text)
+
+
 def rank_field(sort: str) -> str:
     """The fast field holding each article's place in ``sort`` order."""
     return f"rank_desc_{sort[1:]}" if sort.startswith("-") else f"rank_asc_{sort}"
@@ -538,7 +543,7 @@ class SearchIndex:
     def title_matches(self, typed: str, limit: int) -> list[int]:
         """Positions of the ``limit`` hottest articles whose title has the words of
         ``typed`` in a row, the last one as a prefix (a half-typed word)."""
-        words = _FOLD.analyze(typed)
+        words = title_words(typed)
         if not words or limit < 1:
             return []
         if len(words) == 1:
