@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from helpers import article_fields, write_corpus, write_seed
 
-from api.content.artifact import MANIFEST, ArtifactStore
+from api.content.artifact import FORMAT, MANIFEST, ArtifactError, ArtifactStore
 from api.content.build import build_index
 from api.content.index import BLOB_FILE
 
@@ -319,3 +320,21 @@ def test_a_serving_worker_loads_no_build_code_and_the_feed_writer_on_first_use(t
     statuses, modules = worker("/topics/ai/feed.atom", "/articles/feed.rss")
     assert statuses == [200, 200]
     assert set(FEED_XML_ONLY) <= modules and modules.isdisjoint(BUILD_ONLY)
+
+
+def test_an_artifact_of_another_format_is_built_again_not_mapped(tmp_path, corpus):
+    """E.g. one written before the title prefixes (format 5): its state lacks them."""
+    cache = tmp_path / "cache"
+    store = ArtifactStore.for_folder(cache, corpus)
+    first, _ = build_index(corpus, cache_dir=cache)
+    version = first.version
+    del first
+    path = store.versions / version / MANIFEST
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format": FORMAT - 1}))
+    assert store.manifest(version) is None
+    with pytest.raises(ArtifactError, match="another format"):
+        store.open(version)
+    rebuilt, _ = build_index(corpus, cache_dir=cache)
+    assert rebuilt.version == version
+    assert store.manifest(version)["format"] == FORMAT
+    assert [s["id"] for s in rebuilt.suggest("sto", 10)]

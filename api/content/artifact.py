@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the files of an artifact change shape: readers refuse other formats.
 # 4: the files' keys (the next version patched from them, in any process); 5: the
-# blob's summaries first (index.BLOB_FILE)
-FORMAT = 5  # 2: order keys (search updates in place); 3: columns (patched versions)
+# blob's summaries first (index.BLOB_FILE); 6: the title prefixes (suggestions)
+FORMAT = 6  # 2: order keys (search updates in place); 3: columns (patched versions)
 MANIFEST = "manifest.json"
 KEYS = "keys.pickle"
 CURRENT = "CURRENT"
