@@ -308,6 +308,13 @@ def search_paths(server: Server, topics: list[str], article: str) -> dict[str, P
         for size in (5, 6, 7, 8)
     }
     prefixes = {f"/suggest?q={w[:n]}" for w in words for n in (2, 3, 4, 5, 6)}
+    # A search box after a space: a word of a title, then the start of the next one.
+    typed = {
+        f"/suggest?q={a.lower()}+{b.lower()[:n]}"
+        for title in titles
+        for a, b in itertools.pairwise(re.findall(r"[A-Za-z]+", title))
+        for n in (1, 2, 3, 4)
+    }
     ids = {
         item["id"]
         for page in range(1, 41)
@@ -321,6 +328,7 @@ def search_paths(server: Server, topics: list[str], article: str) -> dict[str, P
         ("phrases", phrases),
         ("facets", facets),
         ("prefixes", prefixes),
+        ("typed", typed),
         ("similar", similar),
     ):
         if len(urls) < MIN_DISTINCT:
@@ -330,6 +338,7 @@ def search_paths(server: Server, topics: list[str], article: str) -> dict[str, P
         "search, two words with a phrase": paths_file("phrase", phrases),
         "search, one word + all five facets": paths_file("facets", facets),
         "suggest, 2-6 letters": paths_file("suggest", prefixes),
+        "suggest, a word and a start": paths_file("suggest-words", typed),
         "similar articles": paths_file("similar", similar),
     }
 

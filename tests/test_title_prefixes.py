@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from api.content import index as index_module
-from api.content import title_prefixes
+from api.content import search, title_prefixes
 from api.content.build import build_index
 from api.content.generate import generate
 from api.content.search import title_words
@@ -132,3 +132,39 @@ def test_a_patched_table_answers_as_the_engine_does(
     assert patched.ids[table.hottest("z", 1)[0]] == patched.id_of_file(
         str(files[20].relative_to(folder))
     )
+
+
+@pytest.mark.parametrize("expands_to", [50, 0], ids=["phrase prefix", "every term"])
+def test_several_words_are_found_in_a_row_hottest_first(corpus, tmp_path, monkeypatch, expands_to):
+    """``facial rec``: the words in a row, the last one a start (the engine's ``pairs``
+    field), as counted from the titles themselves; whether the engine's phrase prefix
+    (its first 50 terms) or every term of the start is asked."""
+    monkeypatch.setattr(search, "PHRASE_PREFIX_WORDS", expands_to)
+    index, _ = build_index(corpus, cache_dir=tmp_path / "cache")
+    heat_rank = np.empty(len(index), np.int64)
+    heat_rank[index._views["-heat"].order] = np.arange(len(index))
+    titles = [title_words(t) for t in _titles(index)]
+
+    def holds(words: list[str], typed: list[str]) -> bool:
+        *whole, start = typed
+        return any(
+            words[i : i + len(whole)] == whole and words[i + len(whole)].startswith(start)
+            for i in range(len(words) - len(whole))
+        )
+
+    texts = set()
+    for words in titles[::7]:
+        for i in range(len(words) - 1):
+            for size in (2, 3):
+                for cut in (1, 2, 5):
+                    part = words[i : i + size]
+                    if len(part) == size:
+                        texts.add(" ".join([*part[:-1], part[-1][:cut]]))
+    texts |= {"the a", "a b c", "of the s", "café ö"}
+    assert len(texts) > 500
+    for text in sorted(texts):
+        expected = sorted(
+            (p for p, words in enumerate(titles) if holds(words, title_words(text))),
+            key=heat_rank.__getitem__,
+        )
+        assert index.search.title_matches(text, HOTTEST) == expected[:HOTTEST], text

@@ -32,7 +32,8 @@ Fields (none stored: titles and excerpts for highlights come from the content in
 
 - ``title``, ``excerpt``, ``body``, ``topics``, ``provider``: the analysed text;
 - ``words``: title words folded but not stemmed (suggestions: a half-typed word is a
-  prefix of the stored one);
+  prefix of the stored one); ``pairs``: each two of them in a row as one term
+  (``facial_recognition``: suggestions of several words);
 - ``f_topic``, ``f_provider``, ``f_category``, ``f_type``, ``f_year``: filter and facet
   values (raw, fast); ``published``, ``ts``, ``quality``, ``heat``: filter columns;
 - ``key`` and one ``rank_*`` per sort: each article's order key (:mod:`.order_keys`)
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import atexit
 import html
+import itertools
 import json
 import math
 import os
@@ -67,6 +69,8 @@ from schemas.search_syntax import SearchQuery, Term
 WEIGHTS = {"title": 10.0, "excerpt": 4.0, "topics": 3.0, "provider": 2.0, "body": 1.0}
 STEMMED = "news_en"
 FOLDED = "news_fold"
+PAIRED = "news_pairs"  # ``pairs``: already split, by whitespace
+PAIR = "_"  # joins two title words into one ``pairs`` term (a word never holds one)
 FACET_FIELDS = {facet: f"f_{facet}" for facet in FACETS}
 SNIPPET_TOKENS = 24
 KEEP_SECONDS = 3600  # an old search folder is kept this long after a newer one
@@ -133,6 +137,7 @@ def _schema() -> tantivy.Schema:
     for name in WEIGHTS:
         builder.add_text_field(name, tokenizer_name=STEMMED, index_option="position")
     builder.add_text_field("words", tokenizer_name=FOLDED, index_option="position")
+    builder.add_text_field("pairs", tokenizer_name=PAIRED, index_option="position")
     for name in FACET_FIELDS.values():
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_integer_field("published", fast=True)
@@ -185,6 +190,7 @@ def _document(row: SearchRow) -> tantivy.Document:
     doc.add_unsigned("key", row.key)
     doc.add_text("title", row.title)
     doc.add_text("words", row.title)
+    doc.add_text("pairs", " ".join(_pairs(title_words(row.title))))
     doc.add_text("excerpt", row.excerpt)
     doc.add_text("body", row.body)
     for name in row.topic_names:
@@ -267,6 +273,14 @@ def deleted_share(folder: Path) -> float:
 def _register(index: tantivy.Index) -> None:
     index.register_tokenizer(STEMMED, _analyzer(True))
     index.register_tokenizer(FOLDED, _analyzer(False))
+    index.register_tokenizer(PAIRED, TextAnalyzerBuilder(Tokenizer.whitespace()).build())
+
+
+def _pairs(words: Sequence[str]) -> list[str]:
+    """Each two words in a row as one term: a suggestion of several words is then a
+    phrase of pairs, whose last term's start is specific (``facial_rec``), not a
+    one-word start every title has (``rec``)."""
+    return [f"{a}{PAIR}{b}" for a, b in itertools.pairwise(words)]
 
 
 # -- reading ----------------------------------------------------------------
@@ -547,23 +561,26 @@ class SearchIndex:
         if not words or limit < 1:
             return []
         if len(words) == 1:
-            query = self._word_start(words[0])
-        else:
-            patterns = [re.escape(w) for w in words[:-1]] + [re.escape(words[-1]) + ".*"]
-            query = Query.regex_phrase_query(SCHEMA, "words", patterns)
+            query = self._phrase_start("words", [], words[0])
+        else:  # w1 w2 rec: "w1_w2" then a term beginning "w2_rec" in ``pairs``
+            pairs = _pairs(words)
+            query = self._phrase_start("pairs", pairs[:-1], pairs[-1])
         return self.hits(query, 0, limit, order_by=rank_field("-heat")).positions.tolist()
 
-    def _word_start(self, start: str) -> tantivy.Query:
-        """Titles with a word beginning with ``start``: a phrase prefix when the start
-        has at most ``PHRASE_PREFIX_WORDS`` words (it expands to that many only), else
-        the set of all of them (slower: common starts come from
-        :mod:`.title_prefixes`)."""
+    def _phrase_start(self, field: str, terms: list[str], start: str) -> tantivy.Query:
+        """Documents with ``terms`` in a row in ``field``, then a term beginning with
+        ``start``. A phrase prefix when the start has at most ``PHRASE_PREFIX_WORDS``
+        terms (it expands to that many only), else every one of them: a term set, or
+        a regex phrase (slower: a common word start comes from :mod:`.title_prefixes`)."""
         searcher = self.searcher()
-        terms = searcher.terms_with_prefix("words", start, limit=PHRASE_PREFIX_WORDS + 1)
-        if len(terms) <= PHRASE_PREFIX_WORDS:
-            return Query.phrase_prefix_query(SCHEMA, "words", [start])
-        terms = searcher.terms_with_prefix("words", start)
-        return Query.term_set_query(SCHEMA, "words", [term for term, _ in terms])
+        found = searcher.terms_with_prefix(field, start, limit=PHRASE_PREFIX_WORDS + 1)
+        if len(found) <= PHRASE_PREFIX_WORDS:
+            return Query.phrase_prefix_query(SCHEMA, field, [*terms, start])
+        if not terms:
+            every = [term for term, _ in searcher.terms_with_prefix(field, start)]
+            return Query.term_set_query(SCHEMA, field, every)
+        patterns = [re.escape(t) for t in terms] + [re.escape(start) + ".*"]
+        return Query.regex_phrase_query(SCHEMA, field, patterns)
 
     # -- highlights -------------------------------------------------------------
 
