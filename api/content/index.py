@@ -308,14 +308,16 @@ class ContentIndex:
         self.search = SearchIndex.update(previous.search, removed, rows, search_path)
         self.search.keys = self._id_keys
         self.search_update = (len(changed), len(removed))
-        self._title_prefixes = previous._title_prefixes.patched(
+        prefixes = previous._title_prefixes.patched(
             moved,
             [previous.title(p) for p in np.flatnonzero(~keep).tolist()] + [r.title for r in added],
             self.search.title_matches,
-        ) or TitlePrefixes.build(
-            (previous.title(s) if s < old_n else added[s - old_n].title for s in source.tolist()),
-            self._views["-heat"].order,
         )
+        if prefixes is None:  # too many rows to ask again: built anew
+            at = source.tolist()
+            titles = (previous.title(s) if s < old_n else added[s - old_n].title for s in at)
+            prefixes = TitlePrefixes.build(titles, self._views["-heat"].order)
+        self._title_prefixes = prefixes
         return True
 
     def _patch_blob(
