@@ -320,3 +320,21 @@ def test_no_fork_while_a_search_index_is_written(tmp_path, monkeypatch):
     builder.join(5)
     forker.join(5)
     assert forked.is_set()
+
+
+def test_a_start_of_more_than_fifty_words_finds_every_one(make_app, tmp_path):
+    """The engine's phrase prefix expands a start to its first 50 words only: a start
+    with more (here 70, one a title) is asked as the set of all of them, in searches
+    (``zeb*``) and suggestions (the table's row, and the engine for a larger limit)."""
+    folder = tmp_path / "zeb"
+    for i in range(70):
+        word = f"zeb{chr(97 + i % 26)}{chr(97 + i // 26)}"
+        write_seed(folder, f"z{i:02d}.md", **article_fields(i, title=f"The {word} report"))
+    client = make_app(folder).test_client()
+    assert client.get("/articles?q=zeb*&pageSize=1").get_json()["total"] == 70
+    hottest = [
+        a["title"] for a in client.get("/articles?sort=-heat&pageSize=50").get_json()["items"]
+    ]
+    for limit in (10, 50):  # (the table's row; the engine)
+        items = client.get(f"/suggest?q=zeb&limit={limit}").get_json()["items"]
+        assert [i["text"] for i in items] == hottest[:limit]

@@ -433,13 +433,14 @@ class SearchIndex:
         prefixes.extend(starts)
         for name, weight in WEIGHTS.items():
             for start in starts:
+                every = None  # the start's words, once listed
                 if budget is not None:
                     budget.charge(name, tokens[:-1], PHRASE_COST)
-                    budget.expand(
+                    every = budget.expand(
                         name, start, term.text, PREFIX_COST if len(tokens) == 1 else PHRASE_COST
                     )
                 if len(tokens) == 1:
-                    q = Query.phrase_prefix_query(SCHEMA, name, [start])
+                    q = self._phrase_start(name, [], start, every)
                 else:
                     q = Query.regex_phrase_query(
                         SCHEMA,
@@ -567,17 +568,22 @@ class SearchIndex:
             query = self._phrase_start("pairs", pairs[:-1], pairs[-1])
         return self.hits(query, 0, limit, order_by=rank_field("-heat")).positions.tolist()
 
-    def _phrase_start(self, field: str, terms: list[str], start: str) -> tantivy.Query:
+    def _phrase_start(
+        self, field: str, terms: list[str], start: str, every: list[str] | None = None
+    ) -> tantivy.Query:
         """Documents with ``terms`` in a row in ``field``, then a term beginning with
-        ``start``. A phrase prefix when the start has at most ``PHRASE_PREFIX_WORDS``
-        terms (it expands to that many only), else every one of them: a term set, or
-        a regex phrase (slower: a common word start comes from :mod:`.title_prefixes`)."""
+        ``start`` (``every``: all the start's terms, when already listed). A phrase
+        prefix when the start has at most ``PHRASE_PREFIX_WORDS`` terms (it expands to
+        that many only), else every one of them: a term set (scored as the phrase
+        prefix of one term is: a constant), or a regex phrase (slower: a common word
+        start of a suggestion comes from :mod:`.title_prefixes`)."""
         searcher = self.searcher()
-        found = searcher.terms_with_prefix(field, start, limit=PHRASE_PREFIX_WORDS + 1)
-        if len(found) <= PHRASE_PREFIX_WORDS:
+        some = every or searcher.terms_with_prefix(field, start, limit=PHRASE_PREFIX_WORDS + 1)
+        if len(some) <= PHRASE_PREFIX_WORDS:
             return Query.phrase_prefix_query(SCHEMA, field, [*terms, start])
         if not terms:
-            every = [term for term, _ in searcher.terms_with_prefix(field, start)]
+            if every is None:
+                every = [term for term, _ in searcher.terms_with_prefix(field, start)]
             return Query.term_set_query(SCHEMA, field, every)
         patterns = [re.escape(t) for t in terms] + [re.escape(start) + ".*"]
         return Query.regex_phrase_query(SCHEMA, field, patterns)
@@ -647,7 +653,8 @@ class _Budget:
             self.postings += PHRASE_COST * min(counts)
         self._check()
 
-    def expand(self, field_name: str, start: str, typed: str, cost: int) -> None:
+    def expand(self, field_name: str, start: str, typed: str, cost: int) -> list[str]:
+        """Charge the words ``start`` stands for in ``field_name``, and return them."""
         terms = self.searcher.terms_with_prefix(field_name, start, limit=MAX_EXPANSIONS + 1)
         if len(terms) > MAX_EXPANSIONS:
             raise SearchTooBroad(
@@ -656,6 +663,7 @@ class _Budget:
             )
         self.postings += cost * sum(count for _, count in terms)
         self._check()
+        return [term for term, _ in terms]
 
     def _check(self) -> None:
         if self.postings > MAX_POSTINGS:

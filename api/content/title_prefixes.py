@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from .columns import gather
 from .search import title_words
 
 # As many as a suggestion list holds by default (SuggestQueryArgsSchema.limit).
@@ -128,18 +129,13 @@ class TitlePrefixes:
         if len(rows) > MAX_ASKED_AGAIN:
             return None
         answers = [np.asarray(hottest(self.starts[r].decode(), HOTTEST), np.int32) for r in rows]
-        lengths = np.diff(self.ptr)
-        row_of = np.repeat(np.arange(len(self)), lengths)
-        stay = ~np.isin(row_of, rows)
-        new_lengths = lengths.copy()
-        new_lengths[rows] = [len(a) for a in answers]
-        ptr = np.concatenate([[0], np.cumsum(new_lengths)]).astype(np.int64)
-        positions = np.empty(int(ptr[-1]), np.int32)
-        kept_rows = row_of[stay]
-        into = ptr[kept_rows] + np.flatnonzero(stay) - self.ptr[kept_rows]
-        positions[into] = moved[self.positions[stay]]
-        for row, answer in zip(rows.tolist(), answers, strict=True):
-            positions[ptr[row] : ptr[row + 1]] = answer
+        # The rows again, renumbered, then the answers; each row taken from one of them.
+        ends = np.cumsum([len(a) for a in answers], dtype=np.int64)
+        pool_ptr = np.concatenate([self.ptr, self.ptr[-1] + ends])
+        pool = np.concatenate([moved[self.positions], *answers]).astype(np.int32)
+        source = np.arange(len(self))
+        source[rows] = len(self) + np.arange(len(rows))
+        ptr, positions = gather(pool_ptr, pool, source)
         return TitlePrefixes(self.starts, ptr, positions)
 
     @classmethod
