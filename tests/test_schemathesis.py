@@ -36,8 +36,12 @@ def fuzzed_app(tmp_path_factory):
     )
 
 
+# The same cases on every run (hypothesis' derandomize): schemathesis can count as
+# "negative" a query value whose serialized text is valid (a one-item array of a
+# number, `null` for a string: schemathesis/schemathesis#2900, #3962), and a random seed
+# meets one now and then (session 17: `minQuality=0.0&provider=null` on a feed).
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_spec(case, fuzzed_app):
     # The test client does not decode compressed bodies; compression has its own tests.
     headers = {"Accept-Encoding": "identity"}
