@@ -74,7 +74,13 @@ PAIR = "_"  # joins two title words into one ``pairs`` term (a word never holds 
 FACET_FIELDS = {facet: f"f_{facet}" for facet in FACETS}
 SNIPPET_TOKENS = 24
 KEEP_SECONDS = 3600  # an old search folder is kept this long after a newer one
-WRITER_HEAP = 256_000_000
+# The indexing thread's memory budget. Reaching it writes out a segment, and every
+# search then runs once per segment: 256 MB made five at 1,000,000 articles, and one
+# segment answers searches 6-22% faster there (bench/RESULTS.md, session 18). Memory is
+# taken as documents come, not up front: the same peak at 100,000 articles, 0.65 GB more
+# at 1,000,000 (the segment is held until the end). tantivy allows up to 4 GB a thread:
+# one segment up to about 2,500,000 articles.
+WRITER_HEAP = 3_000_000_000
 # Bounded work: what a search may read, in postings (one document of one term in one
 # field); each costs a few nanoseconds to intersect, unite and count. A search over it
 # is a 400 that says why. Set on 1,000,000 articles so that what is answered stays
