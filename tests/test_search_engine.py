@@ -208,6 +208,26 @@ def test_the_few_facet_values_shown_are_the_lists_ties_by_id(client, size):
     assert [v["count"] for v in body["facets"]["topic"]] == [20] * min(size, 4)
 
 
+@pytest.mark.parametrize("size", [1, 3, 100])
+def test_topic_counts_of_a_search_cover_articles_with_none_and_with_many(make_app, tmp_path, size):
+    # The engine counts topics in slots of one topic each (four, then the rest): articles
+    # with none, with fewer than four and with more (up to seven) are all counted.
+    folder = tmp_path / "many-topics"
+    names = [f"Topic {chr(65 + k)}" for k in range(9)]
+    for i in range(24):
+        topics = [names[(i + k) % len(names)] for k in range(i % 8)]
+        write_seed(folder, f"m{i:02d}.md", **article_fields(i, topics=topics))
+    client = make_app(folder).test_client()
+    for narrow in ["", "&topic=topic-c", "&category=news"]:
+        url = f"/articles?facets=topic,provider&facetSize={size}{narrow}"
+        searched = client.get(url + "&q=robot").get_json()
+        listed = client.get(url).get_json()
+        assert searched["total"] == listed["total"] > 0
+        assert searched["facets"] == listed["facets"]
+    every = client.get("/articles?q=robot&facets=topic&facetSize=100").get_json()["facets"]
+    assert sum(v["count"] for v in every["topic"]) == sum(i % 8 for i in range(24))
+
+
 def test_the_engine_cut_decides_the_values_shown_unless_a_tie_crosses_it(make_app, corpus):
     app = make_app(corpus)
     with app.app_context():
@@ -262,3 +282,58 @@ def test_a_page_far_past_the_end_is_empty_not_a_crash(client, sort):
     assert response.get_json()["total"] == 40
     feed = client.get(f"/articles/feed.json?q=robot&sort={sort}&page=1000000000")
     assert feed.status_code == 200
+
+
+PHRASE_DOCS = {
+    # id: (title, excerpt, body)
+    "p-excerpt": ("Rising seas", "Climate change returns.", "Nothing."),
+    "p-forms": ("A report", "Dry.", "We saw climates changing fast, and policy too."),
+    "p-across": ("Talks on the climate", "Change was not agreed.", "Nothing."),
+    "p-apart": ("Notes", "Dry.", "The climate is a change of mind."),
+    "p-three": ("Plans", "Dry.", "The new climate change policy arrives."),
+    "p-title": ("Climate change policy in the title", "Dry.", "Nothing."),
+}
+
+
+@pytest.fixture
+def phrase_app(make_app, tmp_path):
+    folder = tmp_path / "phrases"
+    for i, (article_id, (title, excerpt, body)) in enumerate(PHRASE_DOCS.items()):
+        fields = article_fields(i, title=title, excerpt=excerpt, topics=["Weather"])
+        write_seed(folder, f"{article_id}.md", body=body, id=article_id, **fields)
+    return make_app(folder)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('"climate change"', {"p-excerpt", "p-forms", "p-three", "p-title"}),
+        ('"climate change policy"', {"p-three", "p-title"}),
+        ('"policy climate"', set()),
+        ('"change policy" -"climate change policy"', set()),
+        ('seas "climate change"', {"p-excerpt"}),
+    ],
+)
+def test_a_phrase_is_found_through_its_pairs_within_one_field(phrase_app, q, expected):
+    # Pairs of words in a row narrow a phrase's documents: word forms still match, and a
+    # pair that spans two fields (a title's last word, the excerpt's first) does not.
+    found = phrase_app.test_client().get(f"/articles?q={q}&pageSize=50").get_json()
+    assert {item["id"] for item in found["items"]} == expected
+
+
+def test_the_pairs_of_a_phrase_change_no_score(phrase_app, monkeypatch):
+    with phrase_app.app_context():
+        from api.store import current_index
+
+        index = current_index()
+
+        def ranked(q: str) -> list[tuple[int, float]]:
+            compiled = index.search.compile(parse_search(q))
+            hits = index.search.hits(compiled.query, 0, 20)
+            return list(zip(hits.positions.tolist(), hits.scores, strict=True))
+
+        queries = ['"climate change"', '"climate change policy"', 'climate "change policy"']
+        with_pairs = [ranked(q) for q in queries]
+        monkeypatch.setattr(search, "PAIRED_TEXT", ())  # phrases read positions only
+        assert [ranked(q) for q in queries] == with_pairs
+        assert all(with_pairs)

@@ -55,7 +55,10 @@ class FacetTable:
         }
         # Topics: one (position, code) pair per article topic.
         self._codes["topic"] = by_facet["topic"].value_codes
-        self._topic_owner = owners(by_facet["topic"].ptr)
+        topic_ptr = by_facet["topic"].ptr
+        self._topic_owner = owners(topic_ptr)
+        # The most topics one article has (search facets read no more topic slots).
+        self.most_topics = int(np.diff(topic_ptr).max()) if len(topic_ptr) > 1 else 0
         self._names = {facet: dict(values) for facet, values in self._values.items()}
         self._everything = {facet: self._count(facet, None) for facet in FACETS}
 

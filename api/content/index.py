@@ -54,6 +54,7 @@ from .columns import Field, Pair, csr_of, gather, owners
 from .facets import FacetTable
 from .records import ArticleRecord, Changes, SeedWarning, Skipped
 from .search import (
+    COUNTED_IN_FULL,
     MAX_FACET_WORK,
     MAX_RANKED_WINDOW,
     Compiled,
@@ -846,11 +847,16 @@ class ContentIndex:
                 )
             sizes = {facet: self.facets.size(facet) for facet in facets}
             query = selection.compiled.query
-            counts = self.search.facet_counts(query, sizes, size)
+            most_topics = self.facets.most_topics
+            counts = self.search.facet_counts(query, sizes, size, most_topics)
             # The engine's ``size`` + 1 most common values decide the ``size`` shown
             # unless a tie crosses the cut (ties go by id): then every value is counted.
-            unsure = {f: sizes[f] for f in facets if not self.facets.decided(f, counts[f], size)}
-            counts.update(self.search.facet_counts(query, unsure))
+            unsure = {
+                f: sizes[f]
+                for f in facets
+                if f not in COUNTED_IN_FULL and not self.facets.decided(f, counts[f], size)
+            }
+            counts.update(self.search.facet_counts(query, unsure, None, most_topics))
             return self.facets.counts_json_from(facets, counts, size)
         return self.facets.counts_json(facets, selection.all_positions(), size)
 

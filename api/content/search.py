@@ -34,8 +34,19 @@ Fields (none stored: titles and excerpts for highlights come from the content in
 - ``words``: title words folded but not stemmed (suggestions: a half-typed word is a
   prefix of the stored one); ``pairs``: each two of them in a row as one term
   (``facial_recognition``: suggestions of several words);
-- ``f_topic``, ``f_provider``, ``f_category``, ``f_type``, ``f_year``: filter and facet
-  values (raw, fast); ``published``, ``ts``, ``quality``, ``heat``: filter columns;
+- ``stem_pairs``: each two words in a row of the title, the excerpt and the body, as
+  the text fields hold them (stemmed), as one term (``climat_chang``). A phrase in those
+  fields matches only documents that have all its pairs, so the engine reads word
+  positions in those few documents, not in every one that has all its words (as
+  Elasticsearch's ``index_phrases``; decision 0015, "Update (session 19)");
+- ``f_topic``, ``f_provider``, ``f_category``, ``f_type``, ``f_year``: filter values
+  (raw), facet values too (fast) but for topics; ``published``, ``ts``, ``quality``,
+  ``heat``: filter columns;
+- ``f_topic_0`` to ``f_topic_3``: an article's first four topics, one per field, ``""``
+  where it has fewer, and ``f_topic_more`` the rest: the topic facet counts these. A
+  column with one value for every document is read about four times faster than one
+  with several (``f_topic``'s), so the four are counted apart and added up
+  (decision 0015, "Update (session 19)");
 - ``key`` and one ``rank_*`` per sort: each article's order key (:mod:`.order_keys`)
   in id order and in that sort's order.
 """
@@ -69,9 +80,13 @@ from schemas.search_syntax import SearchQuery, Term
 WEIGHTS = {"title": 10.0, "excerpt": 4.0, "topics": 3.0, "provider": 2.0, "body": 1.0}
 STEMMED = "news_en"
 FOLDED = "news_fold"
-PAIRED = "news_pairs"  # ``pairs``: already split, by whitespace
-PAIR = "_"  # joins two title words into one ``pairs`` term (a word never holds one)
+SPLIT = "news_split"  # terms made in Python (analysed words, pairs): split at spaces
+PAIR = "_"  # joins two words into one ``pairs`` term (a word never holds one)
+PAIRED_TEXT = ("title", "excerpt", "body")  # the fields whose pairs ``stem_pairs`` holds
 FACET_FIELDS = {facet: f"f_{facet}" for facet in FACETS}
+TOPIC_SLOTS = tuple(f"f_topic_{i}" for i in range(4))  # an article's first topics
+MORE_TOPICS = "f_topic_more"  # its topics past those
+COUNTED_IN_FULL = frozenset({"topic"})  # facets whose every value facet_counts returns
 SNIPPET_TOKENS = 24
 KEEP_SECONDS = 3600  # an old search folder is kept this long after a newer one
 # The indexing thread's memory budget. Reaching it writes out a segment, and every
@@ -141,10 +156,17 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("key", indexed=True, fast=True)
     for name in WEIGHTS:
-        builder.add_text_field(name, tokenizer_name=STEMMED, index_option="position")
+        # (The paired fields' words come analysed: their pairs need them anyway.)
+        tokenizer = SPLIT if name in PAIRED_TEXT else STEMMED
+        builder.add_text_field(name, tokenizer_name=tokenizer, index_option="position")
     builder.add_text_field("words", tokenizer_name=FOLDED, index_option="position")
-    builder.add_text_field("pairs", tokenizer_name=PAIRED, index_option="position")
+    builder.add_text_field("pairs", tokenizer_name=SPLIT, index_option="position")
+    builder.add_text_field("stem_pairs", tokenizer_name=SPLIT, index_option="basic")
     for name in FACET_FIELDS.values():
+        # (Topics are counted from their slots: f_topic is only searched.)
+        fast = name != FACET_FIELDS["topic"]
+        builder.add_text_field(name, tokenizer_name="raw", fast=fast, index_option="basic")
+    for name in (*TOPIC_SLOTS, MORE_TOPICS):
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_integer_field("published", fast=True)
     for name in ("ts", "quality", "heat"):
@@ -194,17 +216,27 @@ os.register_at_fork(
 def _document(row: SearchRow) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_unsigned("key", row.key)
-    doc.add_text("title", row.title)
     doc.add_text("words", row.title)
     doc.add_text("pairs", " ".join(_pairs(title_words(row.title))))
-    doc.add_text("excerpt", row.excerpt)
-    doc.add_text("body", row.body)
+    # Analysed here once, for the field and its pairs (each field's own: no pair spans
+    # two fields); the same terms and positions as the engine's own analysis.
+    pairs = []
+    for name in PAIRED_TEXT:
+        words = _STEM.analyze(getattr(row, name))
+        doc.add_text(name, " ".join(words))
+        pairs += _pairs(words)
+    doc.add_text("stem_pairs", " ".join(pairs))
     for name in row.topic_names:
         doc.add_text("topics", name)
     if row.provider_name:
         doc.add_text("provider", row.provider_name)
-    for topic in row.topic_ids:
+    topics = list(dict.fromkeys(row.topic_ids))
+    for topic in topics:
         doc.add_text("f_topic", topic)
+    for i, slot in enumerate(TOPIC_SLOTS):
+        doc.add_text(slot, topics[i] if i < len(topics) else "")  # a value for every one
+    for topic in topics[len(TOPIC_SLOTS) :]:
+        doc.add_text(MORE_TOPICS, topic)
     for name, value in (
         ("f_provider", row.provider_id),
         ("f_category", row.category),
@@ -279,14 +311,14 @@ def deleted_share(folder: Path) -> float:
 def _register(index: tantivy.Index) -> None:
     index.register_tokenizer(STEMMED, _analyzer(True))
     index.register_tokenizer(FOLDED, _analyzer(False))
-    index.register_tokenizer(PAIRED, TextAnalyzerBuilder(Tokenizer.whitespace()).build())
+    index.register_tokenizer(SPLIT, TextAnalyzerBuilder(Tokenizer.whitespace()).build())
 
 
 def _pairs(words: Sequence[str]) -> list[str]:
     """Each two words in a row as one term: a suggestion of several words is then a
     phrase of pairs, whose last term's start is specific (``facial_rec``), not a
-    one-word start every title has (``rec``)."""
-    return [f"{a}{PAIR}{b}" for a, b in itertools.pairwise(words)]
+    one-word start every title has (``rec``); a phrase's documents have all its pairs."""
+    return list(map(PAIR.join, itertools.pairwise(words)))
 
 
 # -- reading ----------------------------------------------------------------
@@ -429,6 +461,8 @@ class SearchIndex:
                     q = Query.term_query(SCHEMA, name, tokens[0])
                 else:
                     q = Query.phrase_query(SCHEMA, name, tokens)
+                    if name in PAIRED_TEXT:  # (scored as the phrase alone)
+                        q = both(q, _all_pairs(tokens))
                 per_field.append(Query.boost_query(q, weight))
             return _any(per_field)
         # A prefix: the last word as typed (folded) and as stemmed, both as prefixes
@@ -491,28 +525,51 @@ class SearchIndex:
         return self.searcher().search(query, 1, count=True).count
 
     def facet_counts(
-        self, query: tantivy.Query, sizes: dict[str, int], top: int | None = None
+        self,
+        query: tantivy.Query,
+        sizes: dict[str, int],
+        top: int | None = None,
+        most_topics: int = len(TOPIC_SLOTS) + 1,
     ) -> dict[str, dict]:
         """Per facet (``sizes``: how many values each has), the counts among the matches
         of ``query`` of its ``top`` + 1 most common values (None: of every value). Each
-        count is exact: every segment reports all of its values (``segment_size``); only
-        which values are cut off is the engine's choice, ties in any order."""
+        count is exact; only which values are cut off is the engine's choice, ties in
+        any order. Topics come back with every value (:data:`COUNTED_IN_FULL`): the
+        counts of their slots added up (``most_topics``: the most topics an article of
+        the index has; slots past it are not read)."""
         if not sizes:
             return {}
-        spec = {
-            facet: {
-                "terms": {
-                    "field": FACET_FIELDS[facet],
-                    "size": max(size if top is None else min(size, top + 1), 1),
-                    "segment_size": max(size, 1),
-                }
-            }
-            for facet, size in sizes.items()
-        }
-        found = self.searcher().aggregate(query, spec)
-        return {
-            facet: {b["key"]: b["doc_count"] for b in found[facet]["buckets"]} for facet in sizes
-        }
+        searcher = self.searcher()
+        # A segment reports its `segment_size` most common values: one segment's are the
+        # index's; with more, each reports every value so that each sum is exact.
+        one_segment = searcher.num_segments == 1
+        spec = {}
+        for facet, size in sizes.items():
+            if facet == "topic":
+                every = size + 1  # and "": no topic in that slot
+                slots = [*TOPIC_SLOTS[:most_topics]]
+                if most_topics > len(TOPIC_SLOTS):
+                    slots.append(MORE_TOPICS)
+                for i, name in enumerate(slots):
+                    spec[f"topic{i}"] = _terms(name, every, every)
+                continue
+            shown = max(size if top is None else min(size, top + 1), 1)
+            spec[facet] = _terms(FACET_FIELDS[facet], shown, shown if one_segment else size)
+        found = searcher.aggregate(query, spec) if spec else {}
+        counts = {}
+        for facet in sizes:
+            if facet != "topic":
+                counts[facet] = {b["key"]: b["doc_count"] for b in found[facet]["buckets"]}
+                continue
+            topics: dict[str, int] = {}
+            for name, result in found.items():
+                if name.startswith("topic"):
+                    for bucket in result["buckets"]:
+                        key = bucket["key"]
+                        topics[key] = topics.get(key, 0) + bucket["doc_count"]
+            topics.pop("", None)
+            counts[facet] = topics
+        return counts
 
     def doc_freq(self, field_name: str, value: str) -> int:
         return self.searcher().doc_freq(field_name, value)
@@ -630,6 +687,17 @@ def rank_below(rank_name: str, key: int | None) -> tantivy.Query:
     if key <= 0:
         return Query.empty_query()
     return Query.range_query(SCHEMA, rank_name, tantivy.FieldType.Unsigned, 0, key - 1)
+
+
+def _terms(field_name: str, size: int, segment_size: int) -> dict:
+    """A terms aggregation: the ``size`` most common values of ``field_name``."""
+    return {"terms": {"field": field_name, "size": size, "segment_size": max(segment_size, 1)}}
+
+
+def _all_pairs(tokens: Sequence[str]) -> tantivy.Query:
+    """Documents with each two of ``tokens`` in a row somewhere in ``PAIRED_TEXT``."""
+    terms = [Query.term_query(SCHEMA, "stem_pairs", pair) for pair in _pairs(tokens)]
+    return terms[0] if len(terms) == 1 else Query.boolean_query([(Occur.Must, t) for t in terms])
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:
