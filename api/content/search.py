@@ -230,7 +230,7 @@ def _document(row: SearchRow) -> tantivy.Document:
         doc.add_text("topics", name)
     if row.provider_name:
         doc.add_text("provider", row.provider_name)
-    topics = list(dict.fromkeys(row.topic_ids))
+    topics = row.topic_ids  # (distinct: the seed schema keeps one of each id)
     for topic in topics:
         doc.add_text("f_topic", topic)
     for i, slot in enumerate(TOPIC_SLOTS):
@@ -454,6 +454,7 @@ class SearchIndex:
         per_field = []
         if not term.prefix:
             words.update(tokens)
+            pairs = _all_pairs(tokens) if len(tokens) > 1 else None
             for name, weight in WEIGHTS.items():
                 if budget is not None:
                     budget.charge_phrase(name, tokens)
@@ -462,7 +463,7 @@ class SearchIndex:
                 else:
                     q = Query.phrase_query(SCHEMA, name, tokens)
                     if name in PAIRED_TEXT:  # (scored as the phrase alone)
-                        q = both(q, _all_pairs(tokens))
+                        q = both(q, pairs)
                 per_field.append(Query.boost_query(q, weight))
             return _any(per_field)
         # A prefix: the last word as typed (folded) and as stemmed, both as prefixes
@@ -544,14 +545,13 @@ class SearchIndex:
         # index's; with more, each reports every value so that each sum is exact.
         one_segment = searcher.num_segments == 1
         spec = {}
+        slots = [*TOPIC_SLOTS[:most_topics]] if "topic" in sizes else []
+        if slots and most_topics > len(TOPIC_SLOTS):
+            slots.append(MORE_TOPICS)
         for facet, size in sizes.items():
             if facet == "topic":
                 every = size + 1  # and "": no topic in that slot
-                slots = [*TOPIC_SLOTS[:most_topics]]
-                if most_topics > len(TOPIC_SLOTS):
-                    slots.append(MORE_TOPICS)
-                for i, name in enumerate(slots):
-                    spec[f"topic{i}"] = _terms(name, every, every)
+                spec.update({slot: _terms(slot, every, every) for slot in slots})
                 continue
             shown = max(size if top is None else min(size, top + 1), 1)
             spec[facet] = _terms(FACET_FIELDS[facet], shown, shown if one_segment else size)
@@ -562,11 +562,10 @@ class SearchIndex:
                 counts[facet] = {b["key"]: b["doc_count"] for b in found[facet]["buckets"]}
                 continue
             topics: dict[str, int] = {}
-            for name, result in found.items():
-                if name.startswith("topic"):
-                    for bucket in result["buckets"]:
-                        key = bucket["key"]
-                        topics[key] = topics.get(key, 0) + bucket["doc_count"]
+            for slot in slots:
+                for bucket in found[slot]["buckets"]:
+                    key = bucket["key"]
+                    topics[key] = topics.get(key, 0) + bucket["doc_count"]
             topics.pop("", None)
             counts[facet] = topics
         return counts
