@@ -76,8 +76,6 @@ class HookTimer:
 def _label(fn: Callable) -> str:
     module = fn.__module__.rsplit(".", 1)[-1]
     name = getattr(fn, "__name__", type(fn).__name__)
-    if module == "flask_compress":
-        return "compress.after_request"
     return f"{module}.{name}"
 
 

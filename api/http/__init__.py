@@ -14,7 +14,7 @@ then Flask's hooks, in the order :func:`init_app` registers them (Flask runs
 4. :mod:`.security_headers`: set on every response, errors included, and
    :mod:`.served_by` (``X-Served-By``: which replica answered);
 5. :mod:`.rate_limits`: optional limits per client (before caching, so hits count too);
-6. the content version header (:mod:`api.store`), :mod:`.cors`, compression;
+6. the content version header (:mod:`api.store`), :mod:`.cors`, :mod:`.compression`;
 7. :mod:`.caching`: conditional requests (304) and the response cache, then ETag and
    ``Cache-Control`` on the way out (before compression);
 
@@ -24,7 +24,6 @@ and :mod:`.errors` turns every error into a problem document.
 from __future__ import annotations
 
 from flask import Flask
-from flask_compress import Compress
 
 from .. import store
 from ..operations import metrics
@@ -32,6 +31,7 @@ from ..operations.logs import AccessLog
 from . import (
     access,
     caching,
+    compression,
     cors,
     rate_limits,
     replay,
@@ -51,7 +51,7 @@ def init_app(app: Flask, access_log: AccessLog) -> None:
     rate_limits.init_app(app)  # before caching, so cached answers are counted too
     store.init_app(app)
     cors.init_app(app)
-    Compress(app)
+    compression.Compression(app)
     caching.init_app(app)  # registered last, so its headers are set before compression
     replay.init_app(app)  # wraps the WSGI app: before Flask
     access.init_app(app, request_metrics, access_log)  # wraps it all: every answer counted

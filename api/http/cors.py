@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from .response import add_checked
+
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 # Response headers a browser script may read.
 EXPOSED_HEADERS = (
@@ -28,22 +30,25 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
-        # No view sets these: added (no search through the headers), and read straight
+        # No view sets these: appended (no search through the headers), and read straight
         # from the WSGI environ (no header proxy).
-        add = response.headers.add
         environ = request.environ
         if allowed is None:
-            add("Access-Control-Allow-Origin", "*")
-        elif (origin := environ.get("HTTP_ORIGIN")) in allowed:
-            add("Access-Control-Allow-Origin", origin)  # Vary: Origin is always sent
+            add_checked(response.headers, _ANY_ORIGIN)
+        elif (origin := environ.get("HTTP_ORIGIN")) in allowed:  # (a configured origin)
+            add_checked(response.headers, (("Access-Control-Allow-Origin", origin), _EXPOSED))
         else:
-            return response
-        add("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+            return response  # (Vary: Origin is always sent)
         if environ["REQUEST_METHOD"] == "OPTIONS" and (
             "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
         ):
+            add = response.headers.add
             add("Access-Control-Allow-Methods", ALLOWED_METHODS)
             if requested := environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"):
-                add("Access-Control-Allow-Headers", requested)
+                add("Access-Control-Allow-Headers", requested)  # (checked: the client's)
             add("Access-Control-Max-Age", PREFLIGHT_MAX_AGE)
         return response
+
+
+_EXPOSED = ("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+_ANY_ORIGIN = (("Access-Control-Allow-Origin", "*"), _EXPOSED)

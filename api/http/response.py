@@ -80,3 +80,14 @@ class ApiResponse(Response):
         if not has_length and self.automatically_set_content_length and self.is_sequence:
             copied["Content-Length"] = str(sum(len(x) for x in self.iter_encoded()))
         return copied
+
+
+def add_checked(headers: Headers, pairs: tuple[tuple[str, str], ...]) -> None:
+    """Append ``pairs`` to ``headers``: ``str`` values the caller knows to have no line
+    break (the app's constants, settings checked at start-up, hex digests, dates it
+    formatted), as they are when ``headers`` are :class:`CheckedHeaders` (one list
+    extension); each one added and checked otherwise (a static file's werkzeug headers)."""
+    if type(headers) is CheckedHeaders:
+        headers._list.extend(pairs)
+    else:
+        headers.extend(pairs)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from .response import add_checked
+
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -43,16 +45,18 @@ def add_security_headers(response: Response) -> Response:
     stored 200 already has the policy of its own kind (page or JSON), which a bare 304
     cannot know. ``nosniff`` and the referrer policy are the same for all.
     """
-    add = response.headers.add  # appended: no hook or view sets these (and no list scan)
-    for name, value in HEADERS:
-        add(name, value)
-    if response.status_code != 304:
-        is_page = response.mimetype == "text/html" and request.method != "OPTIONS"
-        if not is_page:
-            policy = API_POLICY
-        elif request.blueprint in IMAGES_PAGES:
-            policy = IMAGES_PAGE_POLICY
-        else:
-            policy = PAGE_POLICY
-        add("Content-Security-Policy", policy)
+    # Appended, all at once: no hook or view sets these (and no list scan).
+    if response.status_code == 304:
+        add_checked(response.headers, HEADERS)
+    elif response.mimetype != "text/html" or request.method == "OPTIONS":
+        add_checked(response.headers, _API_HEADERS)
+    elif request.blueprint in IMAGES_PAGES:
+        add_checked(response.headers, _IMAGES_PAGE_HEADERS)
+    else:
+        add_checked(response.headers, _PAGE_HEADERS)
     return response
+
+
+_API_HEADERS = (*HEADERS, ("Content-Security-Policy", API_POLICY))
+_PAGE_HEADERS = (*HEADERS, ("Content-Security-Policy", PAGE_POLICY))
+_IMAGES_PAGE_HEADERS = (*HEADERS, ("Content-Security-Policy", IMAGES_PAGE_POLICY))
