@@ -140,6 +140,28 @@ def test_rendered_responses_are_reused_for_the_same_url(app, client):
     assert len(app.extensions["responses"]) == 2
 
 
+def test_a_kept_response_is_never_sent_for_newer_content(app, corpus):
+    """The rendered-response cache is keyed by the URL; what it keeps goes out only while
+    its ETag is the request's. (A header of each request's own gets past the replay,
+    which would otherwise answer before Flask.)"""
+    client = app.test_client()
+    kept = [client.get("/articles/a01", headers={"X-Try": str(i)}) for i in range(2)]
+    assert len(app.extensions["responses"]) == 1  # asked twice: kept
+    assert client.get("/articles/a01", headers={"X-Try": "2"}).data == kept[0].data
+    write_seed(corpus, "a01.md", **article_fields(1, title="Replaced"))
+    app.extensions["reloader"].reload_now()
+    after = client.get("/articles/a01", headers={"X-Try": "3"})
+    assert after.get_json()["title"] == "Replaced"
+    assert after.headers["ETag"] != kept[0].headers["ETag"]
+    again = client.get("/articles/a01", headers={"X-Try": "4"})
+    assert again.get_json()["title"] == "Replaced"
+
+
+def test_a_cache_control_setting_with_a_line_break_stops_start_up(make_app, corpus):
+    with pytest.raises(ValueError, match="CACHE_CONTROL"):
+        make_app(corpus, CACHE_CONTROL="public\r\nSet-Cookie: a=b")
+
+
 def test_the_response_cache_is_bounded_and_can_be_off(make_app, corpus):
     app = make_app(corpus, RESPONSE_CACHE_SIZE=3)
     client = app.test_client()
