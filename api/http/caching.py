@@ -33,7 +33,7 @@ from flask import Flask, Request, current_app, g, request
 
 from ..store import current_index
 from .recent import Recent
-from .replay import STORABLE
+from .replay import METHODS, STORABLE  # (the methods whose answers are kept)
 from .response import ApiResponse, add_checked
 
 CODINGS = ("", ":zstd", ":br", ":gzip")  # COMPRESS_ALGORITHM
@@ -43,7 +43,6 @@ CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 _CACHED_LOWER = frozenset(name.lower() for name in CACHED_HEADERS)
 _SET_HERE = frozenset({"vary", "cache-control", "last-modified", "etag"})
 UNCACHED_BLUEPRINTS = frozenset({"metrics", "health"})  # always fresh: no validators, no-store
-METHODS = frozenset({"GET", "HEAD"})
 _NO_STORE = (("Vary", VARY), ("Cache-Control", "no-store"))
 
 
