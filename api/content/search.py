@@ -102,8 +102,9 @@ WRITER_HEAP = 3_000_000_000
 # under 50 ms in-process (decision 0015, "Update (session 9)"; bench/search_profile.py).
 MAX_POSTINGS = 2_000_000
 MAX_TERMS_UNITED = 32  # filter values searched as a union of terms; more: a term set
-# A phrase reads each word's postings once, and the word positions of the documents
-# where they all occur: at most as many as its rarest word has, each costing this many.
+# A phrase reads the word positions of the documents where its words (and pairs) all
+# occur: at most as many as its shortest list has, each costing this many postings
+# (_Budget.charge_phrase; 12-16 ns a charged posting for common pairs at 1,000,000).
 PHRASE_COST = 4
 PREFIX_COST = 2  # one of a prefix's words counts this many (each expanded into a bitset)
 MAX_EXPANSIONS = 1_000  # distinct words one prefix (word*) may stand for, per field
@@ -111,9 +112,11 @@ PHRASE_PREFIX_WORDS = 50  # the words the engine's phrase prefix query expands t
 # Relevance ranks the first `stop` matches for a page; deeper than this, a page is a 400
 # (an export streams on, in growing windows).
 MAX_RANKED_WINDOW = 10_000
-# Facet counts read each match's values: at most this many (matches x facets) a request
-# (about 26 ns each at 1,000,000 articles: decision 0015, "Update (session 9)").
-MAX_FACET_WORK = 800_000
+# Facet counts read each match's values: at most this many (matches x facets) a request.
+# About 5 ns each at 1,000,000 articles since topics are counted from their slots (777,389
+# matches with five facets: 21.5 ms, search included), so five facets of every article of
+# 1,000,000 are counted (decision 0015, "Update (session 21)").
+MAX_FACET_WORK = 5_000_000
 COMMON_TITLE_WORD = 1_000  # similar articles ignore title words in more titles (and 10%)
 _WORD = re.compile(r"[^\W_]+")
 
@@ -455,9 +458,10 @@ class SearchIndex:
         if not term.prefix:
             words.update(tokens)
             pairs = _all_pairs(tokens) if len(tokens) > 1 else None
+            paired = budget.pair_counts(tokens) if budget is not None and len(tokens) > 1 else None
             for name, weight in WEIGHTS.items():
                 if budget is not None:
-                    budget.charge_phrase(name, tokens)
+                    budget.charge_phrase(name, tokens, paired if name in PAIRED_TEXT else None)
                 if len(tokens) == 1:
                     q = Query.term_query(SCHEMA, name, tokens[0])
                 else:
@@ -717,13 +721,28 @@ class _Budget:
             self.postings += cost * self.searcher.doc_freq(field_name, token)
         self._check()
 
-    def charge_phrase(self, field_name: str, tokens: Sequence[str]) -> None:
-        """A word (one token) or a phrase: each word's postings once, and, for a phrase,
-        the positions of at most as many documents as its rarest word is in."""
+    def pair_counts(self, tokens: Sequence[str]) -> list[int]:
+        """How many documents have each two of ``tokens`` in a row (``stem_pairs``)."""
+        return [self.searcher.doc_freq("stem_pairs", pair) for pair in _pairs(tokens)]
+
+    def charge_phrase(
+        self, field_name: str, tokens: Sequence[str], pair_counts: Sequence[int] | None = None
+    ) -> None:
+        """A word (one token): its postings. A phrase in a field whose pairs are indexed
+        (``pair_counts``: :meth:`pair_counts`): the engine intersects the pairs' and the
+        words' postings, led by the shortest list (the others are skipped to its
+        documents), and reads positions in at most that many documents, so each list
+        costs what the shortest has, and positions ``PHRASE_COST`` times that. Any other
+        phrase: each word's postings once, and positions in at most as many documents
+        as its rarest word is in."""
         counts = [self.searcher.doc_freq(field_name, token) for token in tokens]
-        self.postings += sum(counts)
-        if len(counts) > 1:
-            self.postings += PHRASE_COST * min(counts)
+        if len(counts) == 1:
+            self.postings += counts[0]
+        elif pair_counts:
+            lists = [*counts, *pair_counts]
+            self.postings += (len(lists) + PHRASE_COST) * min(lists)
+        else:
+            self.postings += sum(counts) + PHRASE_COST * min(counts)
         self._check()
 
     def expand(self, field_name: str, start: str, typed: str, cost: int) -> list[str]:
