@@ -38,7 +38,6 @@ from api.content.index import ArticleFilter
 from schemas.query import FACETS, RELEVANCE
 from schemas.search_syntax import parse_search
 
-
 # The bounds of sessions 9 to 20, for the last column (their phrase charge: _Recorder.before).
 BEFORE_POSTINGS, BEFORE_FACET_WORK = 2_000_000, 800_000
 
