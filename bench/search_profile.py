@@ -180,6 +180,7 @@ def main() -> None:
         "long phrase of common words": '"' + " ".join(common[:30]) + '"',
         "phrase ending in a prefix": '"' + " ".join(common[:6]) + '"* ',
         "common word minus common words": common[0] + " " + " ".join("-" + w for w in common[1:31]),
+        "common word, all five facets": common[0],
         "common word, all facets, page 1000": common[0],
     }
     print(f"\n| hostile query (< {HOSTILE_MS:.0f} ms or refused) | matches | ms | outcome |")
