@@ -116,6 +116,22 @@ def test_a_search_that_would_read_too_much_is_a_400_naming_q(client, monkeypatch
     assert_problem(client.get("/articles/feed.json?q=robot OR story"), 400, "q")
 
 
+def test_a_search_refused_for_its_cost_names_its_costliest_part(client, monkeypatch):
+    """Every title has "story" and "robots" (and every excerpt and body "story"), one has
+    "07": the 400 says which part of the search to drop or narrow, as it was typed."""
+    monkeypatch.setattr(search, "MAX_POSTINGS", 40)  # "robots": 40 titles; "07": 1
+    doc = assert_problem(client.get("/articles?q=07 robots"), 400, "q")
+    assert "too much" in doc["detail"] and "robots costs the most" in doc["detail"]
+    monkeypatch.setattr(search, "MAX_POSTINGS", 100)
+    doc = assert_problem(client.get("/articles?q=07 -story"), 400, "q")  # 120
+    assert "-story costs the most" in doc["detail"]
+    doc = assert_problem(client.get('/articles?q=07 OR "about robots"'), 400, "q")
+    assert '"about robots" costs the most' in doc["detail"]
+    monkeypatch.setattr(search, "MAX_POSTINGS", 60)
+    doc = assert_problem(client.get("/articles?q=07 robo*"), 400, "q")  # 2 x 40
+    assert "robo* costs the most" in doc["detail"]
+
+
 def test_a_phrase_is_charged_by_its_rarest_word_pair_not_by_its_words(
     make_app, tmp_path, monkeypatch
 ):

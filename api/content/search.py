@@ -437,9 +437,13 @@ class SearchIndex:
         clauses: list[tuple[Occur, tantivy.Query]] = []
         if search is not None:
             for group in search.groups:
-                alternatives = [self._term(t, budget, words, prefixes) for t in group]
+                alternatives = []
+                for term in group:
+                    budget.part = _shown(term)
+                    alternatives.append(self._term(term, budget, words, prefixes))
                 clauses.append((Occur.Must, _any(alternatives)))
             for term in search.excluded:  # read too: to be skipped
+                budget.part = "-" + _shown(term)
                 clauses.append((Occur.MustNot, self._term(term, budget, set(), [])))
         else:
             clauses.append((Occur.Must, Query.all_query()))
@@ -710,15 +714,23 @@ def _any(queries: list[tantivy.Query]) -> tantivy.Query:
 
 
 class _Budget:
-    """Adds up the postings a search will read; over the limit, it is refused."""
+    """Adds up the postings a search will read; over the limit, it is refused, naming
+    the part of the search (``part``: a word, phrase or prefix as typed) that costs the
+    most."""
 
     def __init__(self, searcher: tantivy.Searcher) -> None:
         self.searcher = searcher
         self.postings = 0
+        self.part = ""  # the part of the search being charged
+        self.parts: dict[str, int] = {}  # what each part was charged
+
+    def _add(self, postings: int) -> None:
+        self.postings += postings
+        self.parts[self.part] = self.parts.get(self.part, 0) + postings
 
     def charge(self, field_name: str, tokens: Sequence[str], cost: int = 1) -> None:
         for token in tokens:
-            self.postings += cost * self.searcher.doc_freq(field_name, token)
+            self._add(cost * self.searcher.doc_freq(field_name, token))
         self._check()
 
     def pair_counts(self, tokens: Sequence[str]) -> list[int]:
@@ -737,12 +749,12 @@ class _Budget:
         as its rarest word is in."""
         counts = [self.searcher.doc_freq(field_name, token) for token in tokens]
         if len(counts) == 1:
-            self.postings += counts[0]
+            self._add(counts[0])
         elif pair_counts:
             lists = [*counts, *pair_counts]
-            self.postings += (len(lists) + PHRASE_COST) * min(lists)
+            self._add((len(lists) + PHRASE_COST) * min(lists))
         else:
-            self.postings += sum(counts) + PHRASE_COST * min(counts)
+            self._add(sum(counts) + PHRASE_COST * min(counts))
         self._check()
 
     def expand(self, field_name: str, start: str, typed: str, cost: int) -> list[str]:
@@ -753,16 +765,26 @@ class _Budget:
                 f"'{typed}*' stands for more than {MAX_EXPANSIONS:,} different words; "
                 "type more letters before the *."
             )
-        self.postings += cost * sum(count for _, count in terms)
+        self._add(cost * sum(count for _, count in terms))
         self._check()
         return [term for term, _ in terms]
 
     def _check(self) -> None:
         if self.postings > MAX_POSTINGS:
+            costliest = max(self.parts, key=self.parts.__getitem__)
             raise SearchTooBroad(
                 "This search would read too much of the index (too many common words, "
-                "alternatives or prefixes); use fewer or rarer words."
+                f"alternatives or prefixes; {costliest} costs the most); use fewer or "
+                "rarer words."
             )
+
+
+def _shown(term: Term) -> str:
+    """A part of a search as the user would type it: ``word``, ``"a phrase"``,
+    ``pre*``."""
+    text = " ".join(term.text.split())
+    shown = f'"{text}"' if " " in text else text
+    return shown + "*" if term.prefix else shown
 
 
 def _filters(flt: Any) -> list[tantivy.Query]:
