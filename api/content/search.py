@@ -461,8 +461,9 @@ class SearchIndex:
         per_field = []
         if not term.prefix:
             words.update(tokens)
-            pairs = _all_pairs(tokens) if len(tokens) > 1 else None
-            paired = budget.pair_counts(tokens) if budget is not None and len(tokens) > 1 else None
+            pairs = _pairs(tokens)  # (none for one word)
+            in_pairs = _all_pairs(pairs) if pairs else None
+            paired = budget.pair_counts(pairs) if budget is not None and pairs else None
             for name, weight in WEIGHTS.items():
                 if budget is not None:
                     budget.charge_phrase(name, tokens, paired if name in PAIRED_TEXT else None)
@@ -471,7 +472,7 @@ class SearchIndex:
                 else:
                     q = Query.phrase_query(SCHEMA, name, tokens)
                     if name in PAIRED_TEXT:  # (scored as the phrase alone)
-                        q = both(q, pairs)
+                        q = both(q, in_pairs)
                 per_field.append(Query.boost_query(q, weight))
             return _any(per_field)
         # A prefix: the last word as typed (folded) and as stemmed, both as prefixes
@@ -701,9 +702,10 @@ def _terms(field_name: str, size: int, segment_size: int) -> dict:
     return {"terms": {"field": field_name, "size": size, "segment_size": max(segment_size, 1)}}
 
 
-def _all_pairs(tokens: Sequence[str]) -> tantivy.Query:
-    """Documents with each two of ``tokens`` in a row somewhere in ``PAIRED_TEXT``."""
-    terms = [Query.term_query(SCHEMA, "stem_pairs", pair) for pair in _pairs(tokens)]
+def _all_pairs(pairs: Sequence[str]) -> tantivy.Query:
+    """Documents with every one of ``pairs`` (:func:`_pairs` of a phrase's words)
+    somewhere in ``PAIRED_TEXT``."""
+    terms = [Query.term_query(SCHEMA, "stem_pairs", pair) for pair in pairs]
     return terms[0] if len(terms) == 1 else Query.boolean_query([(Occur.Must, t) for t in terms])
 
 
@@ -733,9 +735,9 @@ class _Budget:
             self._add(cost * self.searcher.doc_freq(field_name, token))
         self._check()
 
-    def pair_counts(self, tokens: Sequence[str]) -> list[int]:
-        """How many documents have each two of ``tokens`` in a row (``stem_pairs``)."""
-        return [self.searcher.doc_freq("stem_pairs", pair) for pair in _pairs(tokens)]
+    def pair_counts(self, pairs: Sequence[str]) -> list[int]:
+        """How many documents have each of ``pairs`` (``stem_pairs``)."""
+        return [self.searcher.doc_freq("stem_pairs", pair) for pair in pairs]
 
     def charge_phrase(
         self, field_name: str, tokens: Sequence[str], pair_counts: Sequence[int] | None = None
